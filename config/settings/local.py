@@ -1,0 +1,8 @@
+"""Development: SQLite and eager Celery unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+# A fixed key is fine for a laptop; production.py refuses to start without a real one.
+SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-evident-local-development-only"

@@ -1,0 +1,19 @@
+"""Tests: fast hashing, temporary media, eager Celery unless a test asks for a worker."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_str
+
+SECRET_KEY = env_str("SECRET_KEY") or "evident-test-key-not-secret"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="evident-test-media-")
+ALLOWED_HOSTS = ["*"]
+# Even when a broker is configured (the PostgreSQL CI run), tests run jobs eagerly by default;
+# the worker tests switch this off for themselves and go through the real broker and worker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,154 @@
+"""The machine API for reviews, memberships, jobs and the audit log.
+
+Every object is reached through ``reviews.access``: outsiders get 404, members without the role
+get 403, exactly as in the browser.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from . import selectors, services
+from .access import require_role, review_for_user, scoped_get
+from .constants import Role
+from .models import Job, Membership
+from .serializers import (
+    AuditEventSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    MembershipCreateSerializer,
+    MembershipSerializer,
+    ReviewSerializer,
+)
+
+
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reviews you belong to. Anyone logged in may create one and becomes its lead."""
+
+    serializer_class = ReviewSerializer
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return selectors.reviews_for_user(user=self.request.user).order_by("-updated_at", "pk")
+
+    def get_object(self):
+        return review_for_user(user=self.request.user, slug=self.kwargs["slug"])
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.review_create(
+            user=self.request.user,
+            title=data.get("title", ""),
+            slug=data.get("slug") or None,
+            research_question=data.get("research_question", ""),
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.review_update(
+            user=self.request.user,
+            review=serializer.instance,
+            title=data.get("title"),
+            research_question=data.get("research_question"),
+            status=data.get("status"),
+        )
+
+    def update(self, request, *args, **kwargs):
+        review = self.get_object()
+        # Check the role before validating, so a non-lead learns nothing from field errors.
+        require_role(user=request.user, review=review, roles=[Role.LEAD], action="edit the review")
+        if "slug" in request.data and request.data.get("slug") not in (None, "", review.slug):
+            return Response({"slug": ["A review's address cannot change."]}, status=400)
+        return super().update(request, *args, **kwargs)
+
+
+class _ReviewScoped(viewsets.GenericViewSet):
+    def get_review(self):
+        if not hasattr(self, "_review"):
+            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return self._review
+
+
+class MembershipViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, _ReviewScoped
+):
+    """The review's team: one row per role held. Leads add and remove members."""
+
+    serializer_class = MembershipSerializer
+
+    def get_queryset(self):
+        return Membership.objects.filter(review=self.get_review()).select_related(
+            "user", "added_by"
+        )
+
+    def get_object(self):
+        return scoped_get(self.get_queryset(), review=self.get_review(), pk=self.kwargs["pk"])
+
+    @extend_schema(
+        request=MembershipCreateSerializer, responses={201: MembershipSerializer(many=True)}
+    )
+    def create(self, request, *args, **kwargs):
+        review = self.get_review()
+        require_role(user=request.user, review=review, roles=[Role.LEAD], action="manage the team")
+        payload = MembershipCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        added = services.membership_add(
+            actor=request.user,
+            review=review,
+            identifier=payload.validated_data["user"],
+            roles=payload.validated_data["roles"],
+        )
+        return Response(MembershipSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.membership_remove(
+            actor=self.request.user, review=self.get_review(), membership=instance
+        )
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ReviewScoped):
+    """Background jobs of the review, with their progress."""
+
+    serializer_class = JobSerializer
+
+    def get_queryset(self):
+        return selectors.jobs_of(review=self.get_review())
+
+    def get_object(self):
+        return scoped_get(self.get_queryset(), review=self.get_review(), pk=self.kwargs["pk"])
+
+    @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
+    def create(self, request, *args, **kwargs):
+        review = self.get_review()
+        payload = JobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.job_submit(
+            actor=request.user,
+            review=review,
+            kind=payload.validated_data["kind"],
+            params=payload.validated_data["params"],
+        )
+        job = Job.objects.get(pk=job.pk)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AuditEventViewSet(mixins.ListModelMixin, _ReviewScoped):
+    """The review's audit log (leads only), newest first."""
+
+    serializer_class = AuditEventSerializer
+
+    def get_queryset(self):
+        review = self.get_review()
+        require_role(
+            user=self.request.user, review=review, roles=[Role.LEAD], action="read the audit log"
+        )
+        return selectors.audit_events_of(review=review)

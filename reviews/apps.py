@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ReviewsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reviews"
+    verbose_name = "Reviews, teams and searches"
+
+    def ready(self) -> None:
+        # Job handlers register themselves on import.
+        from . import jobs  # noqa: F401

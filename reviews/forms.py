@@ -1,0 +1,65 @@
+"""Browser forms. They shape input; the services decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from .constants import ReviewStatus, Role
+
+User = get_user_model()
+
+ROLE_CHOICES = [(r.value, f"{r.label}") for r in Role]
+
+
+class ReviewCreateForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    slug = forms.CharField(
+        max_length=80,
+        required=False,
+        label="Address",
+        help_text="Lower-case letters, digits and hyphens; left empty, made from the title.",
+    )
+    research_question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class ReviewSettingsForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    research_question = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    status = forms.ChoiceField(choices=ReviewStatus.choices)
+
+
+class MemberAddForm(forms.Form):
+    identifier = forms.CharField(max_length=254, label="Username or e-mail")
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=[Role.REVIEWER]
+    )
+
+
+class MemberBulkAddForm(forms.Form):
+    identifiers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Usernames or e-mails, one per line",
+        max_length=100_000,
+    )
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=[Role.REVIEWER]
+    )
+
+    def identifier_list(self) -> list[str]:
+        return [x.strip() for x in self.cleaned_data["identifiers"].splitlines() if x.strip()]
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(required=True)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail exists; log in instead.")
+        return email

@@ -1,0 +1,216 @@
+"""Background jobs: a registry of job kinds and the runner every kind shares.
+
+A job kind is a function ``handler(job, progress) -> dict`` plus who may start it and how its
+parameters are checked. The runner (called by the thin Celery task with a job id):
+
+* marks the job running (committed at once, so the browser sees it);
+* runs the handler inside one transaction, so a failing job leaves no partial data;
+* reports progress on a *separate* database connection, because writes made inside the
+  handler's transaction stay invisible until it commits. SQLite has a single writer, so there
+  (the zero-setup default, where jobs run eagerly inside the request) progress is written on the
+  main connection and becomes visible when the job ends;
+* records the result or the error, and the start and finish times.
+
+Import, deduplication and analysis jobs register themselves here as they land.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+from django.utils import timezone
+
+from .constants import JobStatus, Role
+from .models import Job, Membership, Review
+
+log = logging.getLogger(__name__)
+
+
+class JobError(Exception):
+    """A failure with a message meant for the person who started the job."""
+
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    handler: Callable[[Job, ProgressFn], dict[str, Any]]
+    validator: Callable[..., None] | None = field(default=None)
+
+    def validate(self, *, review: Review, params: dict[str, Any]) -> None:
+        if not isinstance(params, dict):
+            raise ValidationError("Job parameters must be an object.")
+        if self.validator is not None:
+            self.validator(review=review, params=params)
+
+
+_REGISTRY: dict[str, JobKind] = {}
+
+
+def register(
+    name: str,
+    *,
+    label: str,
+    roles: Iterable[str],
+    validator: Callable[..., None] | None = None,
+) -> Callable:
+    def decorate(handler: Callable[[Job, ProgressFn], dict[str, Any]]):
+        _REGISTRY[name] = JobKind(name, label, tuple(roles), handler, validator)
+        return handler
+
+    return decorate
+
+
+def get_kind(name: str) -> JobKind:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValidationError(f"Unknown job kind {str(name)[:60]!r}.") from None
+
+
+def kinds() -> dict[str, JobKind]:
+    return dict(_REGISTRY)
+
+
+class _ProgressWriter:
+    """Writes a job's progress where other processes can see it while the job still runs."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._side = None
+        self._last: tuple[int, str] | None = None
+        if connections["default"].vendor != "sqlite":
+            # A private connection outside Django's handler: autocommits, and is not part of
+            # the handler's transaction.
+            self._side = connections.create_connection("default")
+
+    def __call__(self, percent: float, message: str = "") -> None:
+        pct = max(0, min(100, int(percent)))
+        message = str(message)[:300]
+        if self._last == (pct, message):
+            return
+        self._last = (pct, message)
+        self.job.progress, self.job.message = pct, message
+        if self._side is not None:
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Job._meta.db_table} SET progress = %s, message = %s WHERE id = %s",  # noqa: S608 - table name is ours
+                    [pct, message, self.job.pk],
+                )
+        else:
+            Job.objects.filter(pk=self.job.pk).update(progress=pct, message=message)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+
+
+def job_run(job_id: int) -> Job | None:
+    """Run one job to its end. Idempotent: a finished job is left alone."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        log.warning("job %s vanished before it ran", job_id)
+        return None
+    if job.is_finished:
+        return job
+    spec = _REGISTRY.get(job.kind)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        progress=0,
+        message="Starting",
+        error="",
+    )
+    job.refresh_from_db()
+    progress = _ProgressWriter(job)
+    try:
+        if spec is None:
+            raise JobError(f"This server does not know how to run a {job.kind!r} job.")
+        with transaction.atomic():
+            result = spec.handler(job, progress) or {}
+    except (JobError, ValidationError) as exc:
+        error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        _finish(job, JobStatus.FAILED, error=error)
+    except Exception as exc:  # the job must end visibly failed, whatever went wrong
+        log.exception("job %s (%s) crashed", job.pk, job.kind)
+        summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        _finish(job, JobStatus.FAILED, error=f"Unexpected error: {summary}")
+    else:
+        _finish(job, JobStatus.SUCCEEDED, result=result)
+    finally:
+        progress.close()
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job: Job, status: str, *, error: str = "", result: dict | None = None) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        status=status,
+        error=error[:5000],
+        result=result or {},
+        progress=100 if status == JobStatus.SUCCEEDED else job.progress,
+        message="Done" if status == JobStatus.SUCCEEDED else "Failed",
+        finished_at=timezone.now(),
+    )
+
+
+# --- Job kinds owned by this app ---------------------------------------------------------------
+
+
+def _validate_team_bulk_add(*, review: Review, params: dict[str, Any]) -> None:
+    lines = params.get("identifiers")
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise ValidationError("Give the people to add as a list of usernames or e-mails.")
+    if not [x for x in lines if x.strip()]:
+        raise ValidationError("The list of people is empty.")
+    if len(lines) > 1000:
+        raise ValidationError("At most 1,000 people at once.")
+    roles = params.get("roles")
+    if not isinstance(roles, list) or not roles or any(r not in Role.values for r in roles):
+        raise ValidationError(f"Choose roles from {', '.join(Role.values)}.")
+
+
+@register(
+    "team_bulk_add",
+    label="add team members",
+    roles=[Role.LEAD],
+    validator=_validate_team_bulk_add,
+)
+def team_bulk_add(job: Job, progress: ProgressFn) -> dict[str, Any]:
+    """Add many people at once, all or none: one unknown name fails the job and adds nobody."""
+    from .audit import audit_record
+    from .services import user_find
+
+    identifiers = [x.strip() for x in job.params["identifiers"] if x.strip()]
+    roles = job.params["roles"]
+    added: list[str] = []
+    for n, identifier in enumerate(identifiers, start=1):
+        try:
+            user = user_find(identifier)
+        except ValidationError as exc:
+            raise JobError(f"Line {n}: {'; '.join(exc.messages)} Nobody was added.") from None
+        for role in roles:
+            membership, created = Membership.objects.get_or_create(
+                review=job.review, user=user, role=role, defaults={"added_by": job.created_by}
+            )
+            if created:
+                audit_record(
+                    actor=job.created_by,
+                    review=job.review,
+                    verb="added member",
+                    obj=membership,
+                    changes={"user": user.get_username(), "role": role, "job": job.pk},
+                )
+                added.append(f"{user.get_username()} ({role})")
+        progress(100 * n / len(identifiers), f"Checked {n} of {len(identifiers)}")
+    return {"added": added, "people": len(identifiers)}
