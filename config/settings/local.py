@@ -6,3 +6,7 @@ from .env import env_bool, env_str
 DEBUG = env_bool("DEBUG", True)
 # A fixed key is fine for a laptop; production.py refuses to start without a real one.
 SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-evident-local-development-only"
+
+# Serve static files straight from static/ without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
