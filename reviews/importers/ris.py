@@ -1,0 +1,262 @@
+"""RIS: a streaming reader that survives real exports, and a writer.
+
+Why not rispy alone: rispy 0.10 raises on Ovid exports (``asreview__ovid_psycinfo.ris``: the
+record-number line ``1.`` before ``TY`` and the "Link to the Ovid Full Text..." lines after
+``ER``), it reads the whole file into memory, and it has no place for EBSCO's DOI in ``L3`` or
+the repeated ``DO`` URL. rispy is kept as the yardstick in ``bench/import_parse_bench.py``.
+
+The reader is a small state machine over lines:
+
+* outside a record, everything is ignored (Ovid's ``1.`` and link lines, blank lines), except a
+  tagged line right after ``ER``, which Ovid uses for ``NL`` (journal abbreviation) and which
+  belongs to the record just closed;
+* ``TY`` opens a record (closing one that never got its ``ER``);
+* inside, a tag line adds a value and an untagged line continues the last one: a new keyword
+  for ``KW`` (EndNote writes one keyword a line under a single ``KW``), more text otherwise
+  (WoS's three-space continuation of ``AB``, PubMed-via-EndNote ``N1`` notes);
+* ``ER`` closes it. End of file inside a record means the file was cut short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from .errors import ImportFormatError
+from .ids import accession_from_url, first_doi_from_urls, pmid_from_text
+from .records import (
+    ParsedRecord,
+    all_of,
+    build_record,
+    first_doi,
+    first_of,
+    normalise_issn,
+    normalise_pages,
+    parse_year,
+)
+from .types import RIS_TYPES, ris_type
+
+# "TY  - JOUR", "ER  -", and the one-space "TY - JOUR" some tools write.
+_TAG_RE = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
+# Tags whose untagged continuation lines are new values rather than more text.
+_LIST_TAGS = frozenset({"KW", "AU", "A1", "A2", "A3", "A4", "AD"})
+_URL_TAGS = ("UR", "L1", "L2", "L4", "LK")
+# Placeholders for "no page numbers": Ovid's "SP - No" + "EP - Specified", EBSCO's "N.PAG".
+_NO_PAGES = re.compile(
+    r"^(?:no(?:\s+pagination)?(?:\s+specified)?|specified|n\.?\s?pag\.?)$", re.IGNORECASE
+)
+# EBSCO appends the publisher's copyright notice to AB as a second value; it is not abstract.
+_COPYRIGHT_AB = re.compile(r"^\s*Copyright of .* is the property of ", re.IGNORECASE)
+
+
+def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
+    """Yield one :class:`ParsedRecord` per ``TY``...``ER`` record in ``lines``.
+
+    ``lines`` are lines without line ends (see :func:`~.encoding.iter_lines`). Raises
+    :class:`ImportFormatError` when the file holds no record, or ends inside one.
+    """
+    raw: dict[str, list[str]] | None = None  # the record being read
+    start = 0
+    pending: dict[str, list[str]] | None = None  # closed, not yet yielded (Ovid's NL may follow)
+    pending_start = 0
+    last_tag = ""
+    count = 0
+    number = 0
+    match_tag = _TAG_RE.match
+    for number, line in enumerate(lines, start=1):
+        # Fast path for the common well-formed "XX  - value" line.
+        if len(line) > 5 and line[2] == " " and line[3] == " " and line[4] == "-":
+            tag = line[:2]
+            value = line[6:] if line[5] == " " else line[5:]
+            if not (tag[0].isupper() and (tag[1].isupper() or tag[1].isdigit())):
+                tag = ""
+        else:
+            found = match_tag(line)
+            if found:
+                tag, value = found.group(1), found.group(2) or ""
+            else:
+                tag = ""
+        if raw is None:
+            if tag == "TY":
+                if pending is not None:
+                    count += 1
+                    yield ris_record(pending, pending_start)
+                    pending = None
+                raw = {"TY": [value.strip()]}
+                start = number
+                last_tag = "TY"
+            elif tag and tag != "ER" and pending is not None:
+                pending.setdefault(tag, []).append(value.strip())
+            continue
+        if not tag:
+            text = line.strip()
+            if text and last_tag:
+                values = raw[last_tag]
+                if last_tag in _LIST_TAGS:
+                    values.append(text)
+                elif values:
+                    values[-1] = f"{values[-1]}\n{text}" if values[-1] else text
+            continue
+        if tag == "ER":
+            if pending is not None:
+                count += 1
+                yield ris_record(pending, pending_start)
+            pending, pending_start = raw, start
+            raw = None
+            continue
+        if tag == "TY":
+            # A record without its ER: close it and go on (EndNote's "import as RIS" does too).
+            if pending is not None:
+                count += 1
+                yield ris_record(pending, pending_start)
+            pending, pending_start = raw, start
+            raw = {"TY": [value.strip()]}
+            start = number
+            last_tag = "TY"
+            continue
+        raw.setdefault(tag, []).append(value.strip())
+        last_tag = tag
+    if raw is not None:
+        raise ImportFormatError(
+            f"the file ends inside the record that starts at line {start}: no 'ER  -' end "
+            "tag (was the file cut short?)",
+            line=number,
+        )
+    if pending is not None:
+        count += 1
+        yield ris_record(pending, pending_start)
+    if count == 0:
+        raise ImportFormatError("no RIS records found (no line starts with 'TY  - ')")
+
+
+def ris_record(raw: dict[str, list[str]], source_line: int) -> ParsedRecord:
+    """Map a RIS record's tags to a :class:`ParsedRecord` (tag meanings per vendor, see module)."""
+    urls = all_of(raw, *_URL_TAGS)
+    abstracts = [v for v in raw.get("AB", ()) if v and not _COPYRIGHT_AB.match(v)]
+    abstract = " ".join(abstracts) if abstracts else first_of(raw, "N2")
+    sp, ep = first_of(raw, "SP"), first_of(raw, "EP")
+    if _NO_PAGES.match(sp) or _NO_PAGES.match(ep):
+        sp = ep = ""
+    database = " ".join(all_of(raw, "DB", "DP")).lower()
+    return build_record(
+        raw=raw,
+        source_line=source_line,
+        title=first_of(raw, "TI", "T1", "CT") or _book_title(raw),
+        abstract=abstract,
+        authors=raw.get("AU") or raw.get("A1") or (),
+        year=parse_year(first_of(raw, "PY"), first_of(raw, "Y1"), first_of(raw, "DA")),
+        journal=first_of(raw, "JF", "T2", "JO", "JA", "J2", "J1"),
+        volume=first_of(raw, "VL"),
+        issue=first_of(raw, "IS", "CP"),
+        pages=normalise_pages(sp, ep),
+        doi=first_doi(all_of(raw, "DO", "DI", "L3", "M3")) or first_doi_from_urls(urls),
+        pmid=_pmid(raw, database, urls),
+        issn=normalise_issn(*raw.get("SN", ())),
+        keywords=raw.get("KW", ()),
+        language=first_of(raw, "LA"),
+        publication_type=ris_type(first_of(raw, "TY"), default="GEN"),
+        url=first_of(raw, "UR", "LK"),
+        accession_number=first_of(raw, "AN") or _accession_from_urls(urls),
+    )
+
+
+def _book_title(raw: dict[str, list[str]]) -> str:
+    return first_of(raw, "BT") if first_of(raw, "TY") in ("BOOK", "EBOOK", "EDBOOK") else ""
+
+
+def _pmid(raw: dict[str, list[str]], database: str, urls: list[str]) -> str:
+    for tag in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "AN"):
+        for value in raw.get(tag, ()):
+            if value.strip().upper().startswith("PMID"):
+                pmid = pmid_from_text(value)
+                if pmid:
+                    return pmid
+    # Scopus writes the PubMed ID bare in C2; PubMed through EndNote puts it in AN.
+    if "scopus" in database:
+        pmid = pmid_from_text(first_of(raw, "C2"))
+        if pmid:
+            return pmid
+    if any(name in database for name in ("nlm", "pubmed", "medline")):
+        pmid = pmid_from_text(first_of(raw, "AN"))
+        if pmid:
+            return pmid
+    for url in urls:
+        if "pubmed" in url or "ncbi.nlm.nih.gov" in url:
+            pmid = pmid_from_text(url)
+            if pmid:
+                return pmid
+    return ""
+
+
+def _accession_from_urls(urls: list[str]) -> str:
+    for url in urls:
+        accession = accession_from_url(url)
+        if accession:
+            return accession
+    return ""
+
+
+def _ris_line(tag: str, value: str) -> str:
+    return f"{tag}  - {value}\n"
+
+
+def write_ris(records: Iterable[ParsedRecord], stream: TextIO) -> int:
+    """Write ``records`` as RIS to a text stream; return how many were written.
+
+    Writes only normalised fields (never ``raw``), in the tags :func:`read_ris` reads first, so
+    that reading the output back gives the same normalised records.
+    """
+    count = 0
+    write = stream.write
+    for record in records:
+        kind = record.publication_type if record.publication_type in RIS_TYPES else "GEN"
+        parts = [_ris_line("TY", kind)]
+        if record.title:
+            parts.append(_ris_line("TI", record.title))
+        parts.extend(_ris_line("AU", author) for author in record.authors)
+        if record.year is not None:
+            parts.append(_ris_line("PY", str(record.year)))
+        for tag, value in (
+            ("T2", record.journal),
+            ("VL", record.volume),
+            ("IS", record.issue),
+        ):
+            if value:
+                parts.append(_ris_line(tag, value))
+        if record.pages:
+            start, _, end = (
+                record.pages.partition("-")
+                if _simple_range(record.pages)
+                else (
+                    record.pages,
+                    "",
+                    "",
+                )
+            )
+            parts.append(_ris_line("SP", start))
+            if end:
+                parts.append(_ris_line("EP", end))
+        for tag, value in (
+            ("DO", record.doi),
+            ("SN", record.issn),
+            ("LA", record.language),
+            ("UR", record.url),
+            ("AN", record.accession_number),
+        ):
+            if value:
+                parts.append(_ris_line(tag, value))
+        if record.pmid:
+            parts.append(_ris_line("C2", f"PMID: {record.pmid}"))
+        parts.extend(_ris_line("KW", keyword) for keyword in record.keywords)
+        if record.abstract:
+            parts.append(_ris_line("AB", record.abstract))
+        parts.append("ER  - \n\n")
+        write("".join(parts))
+        count += 1
+    return count
+
+
+def _simple_range(pages: str) -> bool:
+    """True for ``start-end`` with exactly one hyphen, which SP/EP can carry and re-join."""
+    return pages.count("-") == 1 and not pages.startswith("-") and not pages.endswith("-")

@@ -1,0 +1,77 @@
+"""Exports: RIS (see :func:`.ris.write_ris`) and CSV with the columns the issue fixes."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TextIO
+
+from .records import ParsedRecord
+from .ris import write_ris
+
+__all__ = ["CSV_COLUMNS", "write_csv", "write_ris"]
+
+#: Record columns, in order, after the caller's leading columns (``id, search, database``).
+CSV_COLUMNS = (
+    "accession_number",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "issn",
+    "keywords",
+    "abstract",
+    "language",
+    "publication_type",
+    "url",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: str) -> str:
+    # A cell starting with "=", "+", "-" or "@" is run as a formula by Excel and LibreOffice
+    # (OWASP "CSV injection"); a leading apostrophe makes it text. Titles from hostile or
+    # merely odd records ("-Omics ...") get the apostrophe too; the RIS export is unaffected.
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_csv(
+    records: Iterable[ParsedRecord | tuple[ParsedRecord, Mapping[str, object]]],
+    stream: TextIO,
+    *,
+    extra_columns: Sequence[str] = ("id", "search", "database"),
+    excel_safe: bool = True,
+) -> int:
+    """Write one CSV row per record; return the number of rows.
+
+    Columns are ``extra_columns`` (values taken from the mapping paired with each record, e.g.
+    ``(record, {"id": 7, "search": "Scopus 2024-05-01", "database": "Scopus"})``), then
+    :data:`CSV_COLUMNS`. Authors and keywords are joined with ``"; "``. ``stream`` should be
+    opened with ``newline=""``.
+    """
+    writer = csv.writer(stream)
+    writer.writerow([*extra_columns, *CSV_COLUMNS])
+    count = 0
+    for item in records:
+        record, extra = item if isinstance(item, tuple) else (item, {})
+        row: list[str] = []
+        for column in extra_columns:
+            value = extra.get(column, "")
+            row.append("" if value is None else str(value))
+        for column in CSV_COLUMNS:
+            value = getattr(record, column)
+            if isinstance(value, list):
+                text = "; ".join(value)
+            elif value is None:
+                text = ""
+            else:
+                text = str(value)
+            row.append(_safe(text) if excel_safe and text else text)
+        writer.writerow(row)
+        count += 1
+    return count
