@@ -17,6 +17,7 @@ Import, deduplication and analysis jobs register themselves here as they land.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -88,7 +89,8 @@ class _ProgressWriter:
     def __init__(self, job: Job) -> None:
         self.job = job
         self._side = None
-        self._last: tuple[int, str] | None = None
+        self._last_pct = -1
+        self._last_at = 0.0
         if connections["default"].vendor != "sqlite":
             # A private connection outside Django's handler: autocommits, and is not part of
             # the handler's transaction.
@@ -97,9 +99,12 @@ class _ProgressWriter:
     def __call__(self, percent: float, message: str = "") -> None:
         pct = max(0, min(100, int(percent)))
         message = str(message)[:300]
-        if self._last == (pct, message):
+        now = time.monotonic()
+        # At most one write per percent step or per half second: a 200,000-record import
+        # calls this for every batch, and each write is a round trip.
+        if pct == self._last_pct and now - self._last_at < 0.5:
             return
-        self._last = (pct, message)
+        self._last_pct, self._last_at = pct, now
         self.job.progress, self.job.message = pct, message
         if self._side is not None:
             with self._side.cursor() as cursor:

@@ -63,7 +63,9 @@ def review(lead, reviewer_a, reviewer_b):
     review = services.review_create(
         user=lead, title="Exercise for depression", slug="exercise", research_question="Does it?"
     )
-    services.membership_add(actor=lead, review=review, identifier="reviewer_a", roles=[Role.REVIEWER])
+    services.membership_add(
+        actor=lead, review=review, identifier="reviewer_a", roles=[Role.REVIEWER]
+    )
     services.membership_add(
         actor=lead, review=review, identifier="reviewer_b@example.org", roles=[Role.REVIEWER]
     )

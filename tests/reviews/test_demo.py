@@ -1,0 +1,33 @@
+from django.core.management import call_command
+from django.test import Client
+
+from reviews.constants import JobStatus
+from reviews.demo import DEMO_PASSWORD
+from reviews.models import Job, Membership, Review
+
+
+def test_load_demo_builds_the_demo_review_with_documented_logins(
+    db, capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
+    review = Review.objects.get(slug="demo")
+    roles = set(Membership.objects.filter(review=review).values_list("user__username", "role"))
+    assert {
+        ("lead", "lead"),
+        ("reviewer_a", "reviewer"),
+        ("reviewer_b", "reviewer"),
+        ("stats", "statistician"),
+    } <= roles
+    assert Job.objects.get(review=review).status == JobStatus.SUCCEEDED
+    out = capsys.readouterr().out
+    assert f"lead / {DEMO_PASSWORD}" in out
+    client = Client()
+    assert client.login(username="reviewer_a", password=DEMO_PASSWORD)
+    assert client.get("/reviews/demo/").status_code == 200
+
+
+def test_load_demo_can_run_twice(db):
+    call_command("load_demo")
+    call_command("load_demo")
+    assert Review.objects.filter(slug="demo").count() == 1
