@@ -37,3 +37,30 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED_JOB_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class BatchStatus(models.TextChoices):
+    NEEDS_MAPPING = "needs_mapping", "Needs a column mapping"
+    PENDING = "pending", "Waiting to import"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
+# Suggestions for the database field; free text is allowed too.
+DATABASE_SUGGESTIONS = [
+    "Scopus",
+    "APA PsycInfo",
+    "MEDLINE",
+    "PubMed",
+    "Embase",
+    "Web of Science Core Collection",
+    "CINAHL",
+    "Cochrane CENTRAL",
+    "ERIC",
+    "Criminal Justice Abstracts",
+    "Lens",
+    "ProQuest Dissertations & Theses",
+    "ClinicalTrials.gov",
+    "WHO ICTRP",
+]
+PLATFORM_SUGGESTIONS = ["EBSCOhost", "Ovid", "ProQuest", "Web of Science", "PubMed", "Elsevier"]

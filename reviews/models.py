@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .constants import JobStatus, ReviewStatus, Role
+from .constants import BatchStatus, JobStatus, ReviewStatus, Role
 from .managers import MembershipQuerySet, ReviewQuerySet
 
 slug_validator = RegexValidator(
@@ -135,3 +135,119 @@ class Job(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class Search(models.Model):
+    """One search of one database (or register) on one day, as the PRISMA-S item asks."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="searches")
+    database = models.CharField(max_length=200)
+    platform = models.CharField(max_length=200, blank=True)
+    date_searched = models.DateField(null=True, blank=True)
+    query = models.TextField(blank=True)
+    reported_hits = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["review", "created_at", "pk"]
+        verbose_name_plural = "searches"
+
+    def __str__(self) -> str:
+        when = f" {self.date_searched:%Y-%m-%d}" if self.date_searched else ""
+        via = f" via {self.platform}" if self.platform else ""
+        return f"{self.database}{via}{when}"
+
+
+def _upload_path(instance: ImportBatch, filename: str) -> str:
+    # The stored name never uses the uploaded name (which may be hostile); that is kept apart.
+    return f"imports/review-{instance.review_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded file of a search and what importing it did."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="import_batches")
+    search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="batches")
+    file = models.FileField(upload_to=_upload_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=20, choices=BatchStatus.choices)
+    format = models.CharField(max_length=40, blank=True)
+    encoding = models.CharField(max_length=40, blank=True)
+    encoding_fell_back = models.BooleanField(default=False)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    parsed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Record(models.Model):
+    """One bibliographic record exactly as one search returned it, normalised.
+
+    A record belongs to exactly one search, so per-database counts are always derivable;
+    duplicates across searches are linked by clusters, never deleted.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="records")
+    search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="records")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    title = models.TextField(blank=True)
+    abstract = models.TextField(blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    journal = models.TextField(blank=True)
+    volume = models.CharField(max_length=100, blank=True)
+    issue = models.CharField(max_length=100, blank=True)
+    pages = models.CharField(max_length=100, blank=True)
+    doi = models.CharField(max_length=300, blank=True)
+    pmid = models.CharField(max_length=20, blank=True)
+    issn = models.CharField(max_length=100, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=100, blank=True)
+    publication_type = models.CharField(max_length=20, blank=True)
+    url = models.TextField(blank=True)
+    accession_number = models.CharField(max_length=200, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    source_line = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["review", "doi"]),
+            models.Index(fields=["review", "pmid"]),
+            models.Index(fields=["review", "year"]),
+        ]
+
+    def __str__(self) -> str:
+        return (self.title or self.doi or f"record {self.pk}")[:120]
+
+    @property
+    def first_author(self) -> str:
+        return self.authors[0] if self.authors else ""
+
+    @property
+    def authors_short(self) -> str:
+        if not self.authors:
+            return ""
+        if len(self.authors) <= 3:
+            return "; ".join(self.authors)
+        return f"{self.authors[0]}; {self.authors[1]}; … ({len(self.authors)} authors)"
