@@ -22,7 +22,7 @@ from .bibtex import read_bibtex
 from .encoding import DecodedText, decode_stream, iter_chunks, iter_lines
 from .endnote_xml import read_endnote_xml
 from .errors import ImportFormatError
-from .formats import SNIFF_BYTES, DetectedFormat, Format, sniff
+from .formats import SNIFF_BYTES, DetectedFormat, Format, check_text, sniff
 from .medline import read_medline
 from .records import ParsedRecord, skip_reason
 from .ris import read_ris
@@ -209,9 +209,13 @@ def open_records(
         binary.seek(start)
     else:
         raise ValueError("open_records() needs a seekable file (an upload or a temporary file)")
-    detected = sniff(head, filename)
     if fmt is not None:
-        detected = DetectedFormat(Format(fmt), "chosen by the caller", detected.delimiter)
+        # The caller (a user who picked the format) knows better than our sniffing; we still
+        # refuse empty and binary files.
+        check_text(head)
+        detected = DetectedFormat(Format(fmt), "chosen by the caller")
+    else:
+        detected = sniff(head, filename)
     if detected.format is Format.XLSX:
         return RecordStream(binary, detected, None, mapping)
     if detected.format is Format.CSV and not mapping:

@@ -120,10 +120,12 @@ def _first_invalid(binary: BinaryIO, encoding: str) -> int | None:
     offset = 0
     while True:
         chunk = binary.read(CHUNK_SIZE)
+        # Bytes the decoder holds back (an unfinished multi-byte character) start before chunk.
+        held = len(decoder.getstate()[0])
         try:
             decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as error:
-            return offset + error.start
+            return offset - held + error.start
         if not chunk:
             return None
         offset += len(chunk)

@@ -98,11 +98,7 @@ def sniff(first_bytes: bytes, filename: str = "") -> DetectedFormat:
         ):
             return DetectedFormat(Format.XLSX, "a ZIP archive holding an Excel workbook")
         raise ImportFormatError("the file is a ZIP archive, not a bibliographic export")
-    if not first_bytes.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise ImportFormatError("the file is empty")
-    what = describe_binary(first_bytes)
-    if what:
-        raise ImportFormatError(f"the file is {what}, not a bibliographic export")
+    check_text(first_bytes)
     text = decode_head(first_bytes)
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
@@ -135,8 +131,19 @@ def sniff(first_bytes: bytes, filename: str = "") -> DetectedFormat:
     )
 
 
+def check_text(first_bytes: bytes) -> None:
+    """Raise :class:`ImportFormatError` if the head of a file is empty or plainly binary."""
+    if first_bytes.startswith(b"PK\x03\x04"):
+        return  # a workbook, or refused by sniff()
+    if not first_bytes.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise ImportFormatError("the file is empty")
+    what = describe_binary(first_bytes)
+    if what:
+        raise ImportFormatError(f"the file is {what}, not a bibliographic export")
+
+
 def _sniff_table(text: str) -> DetectedFormat | None:
-    lines = [line for line in text.split("\n") if line.strip()]
+    lines = [line for line in text.split("\n") if line.strip()][:20]
     if not lines:
         return None
     header_line = lines[0]
@@ -145,11 +152,18 @@ def _sniff_table(text: str) -> DetectedFormat | None:
     if counts[delimiter] == 0:
         return None
     try:
-        header = next(csv.reader([header_line], delimiter=delimiter))
-    except (csv.Error, StopIteration):
+        rows = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
         return None
-    columns = {column.strip().strip("\ufeff").lower() for column in header}
-    if len(columns) < 2:
+    header = rows[0]
+    named = [column.strip().strip("\ufeff").lower() for column in header if column.strip()]
+    columns = set(named)
+    # A header names at least two columns, briefly; prose with a comma in it does not, and its
+    # next lines do not split into as many cells. (Quoted cells spanning lines make later
+    # rows unreliable in a cut head, so one matching row is enough.)
+    if len(columns) < 2 or any(len(column) > 120 for column in named):
+        return None
+    if len(rows) > 1 and not any(len(row) == len(header) for row in rows[1:]):
         return None
     if columns >= _SCOPUS_COLUMNS:
         return DetectedFormat(
