@@ -12,6 +12,8 @@ _PMID_RE = re.compile(r"^\s*(?:PMID|PubMed ID)?\s*:?\s*(\d{1,9})\s*$", re.IGNORE
 _PMID_URL_RE = re.compile(
     r"(?:ncbi\.nlm\.nih\.gov/(?:pubmed|pmc/articles/pmid)|pubmed\.ncbi\.nlm\.nih\.gov)/(\d{1,9})"
 )
+_EID_RE = re.compile(r"[?&]eid=([^&#\s]+)")
+_AN_RE = re.compile(r"[?&]AN=([^&#\s]+)", re.IGNORECASE)
 _LENS_RE = re.compile(r"lens\.org/(\d{3}-\d{3}-\d{3}-\d{3}-\d{3})")
 
 
@@ -58,8 +60,8 @@ def scopus_eid(url: str | None) -> str:
     """``2-s2.0-85074596690`` from a Scopus record link, else ``""``."""
     if not url or "eid=" not in url:
         return ""
-    values = _query(url).get("eid")
-    return values[0] if values else ""
+    match = _EID_RE.search(url)
+    return match.group(1) if match else ""
 
 
 def accession_from_url(url: str | None) -> str:
@@ -69,12 +71,12 @@ def accession_from_url(url: str | None) -> str:
     eid = scopus_eid(url)
     if eid:
         return eid
-    lower = url.lower()
-    if "an=" in lower and ("ebsco" in lower or "ovid" in lower or "proquest" in lower):
-        query = _query(url)
-        for key in ("AN", "an"):
-            if query.get(key):
-                return query[key][0]
+    if "AN=" in url or "an=" in url:
+        lower = url.lower()
+        if "ebsco" in lower or "ovid" in lower or "proquest" in lower:
+            match = _AN_RE.search(url)
+            if match:
+                return unquote(match.group(1))
     match = _LENS_RE.search(url)
     return match.group(1) if match else ""
 

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 CONTROL_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\u200b]")
 _TAG_RE = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?\s*>")
 _BREAK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6])\s*/?\s*>", re.IGNORECASE)
-_WS_RE = re.compile(r"\s+")
+_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_PREFIX_RE = re.compile(
     r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/|^doi\s*[:=]?\s*|^https?://[^/]*doi[^/]*/",
@@ -92,12 +92,20 @@ def clean_text(value: str | None) -> str:
         text = _BREAK_TAG_RE.sub(" ", text)
         text = _TAG_RE.sub("", text)
     if "&" in text:
-        # Twice: Lens and some EBSCO abstracts arrive double-escaped (``&amp;lt;p&amp;gt;``).
-        text = html.unescape(html.unescape(text))
+        text = html.unescape(text)
+        # Lens and some EBSCO abstracts arrive double-escaped ("&amp;lt;p&amp;gt;").
+        if "&" in text and _ENTITY_RE.search(text):
+            text = html.unescape(text)
         if "<" in text:
             text = _TAG_RE.sub("", text)
-    text = CONTROL_CHARS_RE.sub("", text)
-    return _WS_RE.sub(" ", text).strip()
+    if text.isprintable():
+        # Printable means no tab, newline or other control character: only runs of spaces and
+        # the ends can need work. Most values need none, and this test is much cheaper.
+        if "  " in text or text[0] == " " or text[-1] == " ":
+            text = " ".join(text.split())
+        return text
+    # str.split() without arguments splits on all Unicode whitespace; faster than a regex.
+    return " ".join(CONTROL_CHARS_RE.sub("", text).split())
 
 
 def clean_list(values: Iterable[str | None]) -> list[str]:

@@ -60,63 +60,62 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
     start = 0
     pending: dict[str, list[str]] | None = None  # closed, not yet yielded (Ovid's NL may follow)
     pending_start = 0
-    last_tag = ""
+    last: list[str] | None = None  # the values of the last tag seen, for continuation lines
+    last_is_list = False
     count = 0
     number = 0
     match_tag = _TAG_RE.match
+    list_tags = _LIST_TAGS
     for number, line in enumerate(lines, start=1):
-        # Fast path for the common well-formed "XX  - value" line.
-        if len(line) > 5 and line[2] == " " and line[3] == " " and line[4] == "-":
+        # Fast path for the common well-formed "XX  - value" line; the regex for the rest.
+        if line[2:6] == "  - " and line[:1] > " ":
             tag = line[:2]
-            value = line[6:] if line[5] == " " else line[5:]
-            if not (tag[0].isupper() and (tag[1].isupper() or tag[1].isdigit())):
-                tag = ""
+            value = line[6:].strip()
         else:
             found = match_tag(line)
-            if found:
-                tag, value = found.group(1), found.group(2) or ""
-            else:
-                tag = ""
-        if raw is None:
-            if tag == "TY":
+            if found is None:
+                # Untagged: continues the last value inside a record; ignored outside one
+                # (Ovid's "1." record numbers and "Link to the Ovid Full Text" lines).
+                if raw is not None and last is not None:
+                    text = line.strip()
+                    if text:
+                        if last_is_list or not last:
+                            last.append(text)
+                        else:
+                            last[-1] = f"{last[-1]}\n{text}" if last[-1] else text
+                continue
+            tag, value = found.group(1), (found.group(2) or "").strip()
+        if raw is not None:
+            if tag == "ER":
                 if pending is not None:
                     count += 1
                     yield ris_record(pending, pending_start)
-                    pending = None
-                raw = {"TY": [value.strip()]}
-                start = number
-                last_tag = "TY"
-            elif tag and tag != "ER" and pending is not None:
-                pending.setdefault(tag, []).append(value.strip())
-            continue
-        if not tag:
-            text = line.strip()
-            if text and last_tag:
-                values = raw[last_tag]
-                if last_tag in _LIST_TAGS:
-                    values.append(text)
-                elif values:
-                    values[-1] = f"{values[-1]}\n{text}" if values[-1] else text
-            continue
-        if tag == "ER":
+                pending, pending_start, raw, last = raw, start, None, None
+                continue
+            if tag != "TY":
+                values = raw.get(tag)
+                if values is None:
+                    values = raw[tag] = []
+                values.append(value)
+                last, last_is_list = values, tag in list_tags
+                continue
+            # TY inside a record: the record had no ER. Close it and go on, as EndNote does.
             if pending is not None:
                 count += 1
                 yield ris_record(pending, pending_start)
             pending, pending_start = raw, start
             raw = None
-            continue
         if tag == "TY":
-            # A record without its ER: close it and go on (EndNote's "import as RIS" does too).
             if pending is not None:
                 count += 1
                 yield ris_record(pending, pending_start)
-            pending, pending_start = raw, start
-            raw = {"TY": [value.strip()]}
+                pending = None
+            raw = {"TY": [value]}
             start = number
-            last_tag = "TY"
-            continue
-        raw.setdefault(tag, []).append(value.strip())
-        last_tag = tag
+            last, last_is_list = raw["TY"], False
+        elif tag != "ER" and pending is not None:
+            # A tag after ER: Ovid's NL (journal abbreviation) belongs to the closed record.
+            pending.setdefault(tag, []).append(value)
     if raw is not None:
         raise ImportFormatError(
             f"the file ends inside the record that starts at line {start}: no 'ER  -' end "

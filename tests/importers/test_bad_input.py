@@ -128,7 +128,7 @@ def test_it_caps_the_number_of_skip_reasons_kept():
 def test_it_skips_an_unreadable_bibtex_entry_but_keeps_the_others():
     text = "@article{a, title={Good one}, year={2020}}\n\n@article{b, title={Broken, year=2020\n"
     text += "\n@article{c, title={Good two}, year={2021}}\n"
-    opened, records = parse_bytes(text.encode(), filename="refs.bib")
+    _, records = parse_bytes(text.encode(), filename="refs.bib")
     assert "Good one" in [r.title for r in records]
     assert "Good two" in [r.title for r in records]
 
