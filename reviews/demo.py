@@ -18,7 +18,7 @@ from .models import Review
 User = get_user_model()
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "evident-demo"  # documented in the README; demo accounts only
+DEMO_PASSWORD = "evident-demo"  # noqa: S105 - documented in the README; demo accounts only
 DEMO_USERS = [
     # username, e-mail, full name, roles in the demo review
     ("lead", "lead@example.org", "Lena Lead", [Role.LEAD]),

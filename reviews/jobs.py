@@ -21,10 +21,13 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .constants import JobStatus, Role
@@ -47,6 +50,8 @@ class JobKind:
     roles: tuple[str, ...]
     handler: Callable[[Job, ProgressFn], dict[str, Any]]
     validator: Callable[..., None] | None = field(default=None)
+    # Called after a failed job's transaction was rolled back, to mark what it worked on.
+    on_failure: Callable[[Job, str], None] | None = field(default=None)
 
     def validate(self, *, review: Review, params: dict[str, Any]) -> None:
         if not isinstance(params, dict):
@@ -64,9 +69,10 @@ def register(
     label: str,
     roles: Iterable[str],
     validator: Callable[..., None] | None = None,
+    on_failure: Callable[[Job, str], None] | None = None,
 ) -> Callable:
     def decorate(handler: Callable[[Job, ProgressFn], dict[str, Any]]):
-        _REGISTRY[name] = JobKind(name, label, tuple(roles), handler, validator)
+        _REGISTRY[name] = JobKind(name, label, tuple(roles), handler, validator, on_failure)
         return handler
 
     return decorate
@@ -129,14 +135,24 @@ def job_run(job_id: int) -> Job | None:
     if job.is_finished:
         return job
     spec = _REGISTRY.get(job.kind)
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING,
-        started_at=timezone.now(),
-        progress=0,
-        message="Starting",
-        error="",
+    # Claim the job atomically, so two deliveries never run it twice at once. A job left
+    # "running" by a worker that died (acks_late redelivers it) is reclaimed once it is older
+    # than the hard time limit.
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        Job.objects.filter(pk=job.pk)
+        .filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, started_at__lt=stale))
+        .update(
+            status=JobStatus.RUNNING,
+            started_at=timezone.now(),
+            progress=0,
+            message="Starting",
+            error="",
+        )
     )
     job.refresh_from_db()
+    if not claimed:
+        return job
     progress = _ProgressWriter(job)
     try:
         if spec is None:
@@ -145,17 +161,26 @@ def job_run(job_id: int) -> Job | None:
             result = spec.handler(job, progress) or {}
     except (JobError, ValidationError) as exc:
         error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        _finish(job, JobStatus.FAILED, error=error)
+        _fail(job, spec, error)
     except Exception as exc:  # the job must end visibly failed, whatever went wrong
         log.exception("job %s (%s) crashed", job.pk, job.kind)
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        _finish(job, JobStatus.FAILED, error=f"Unexpected error: {summary}")
+        _fail(job, spec, f"Unexpected error: {summary}")
     else:
         _finish(job, JobStatus.SUCCEEDED, result=result)
     finally:
         progress.close()
     job.refresh_from_db()
     return job
+
+
+def _fail(job: Job, spec: JobKind | None, error: str) -> None:
+    _finish(job, JobStatus.FAILED, error=error)
+    if spec is not None and spec.on_failure is not None:
+        try:
+            spec.on_failure(job, error)
+        except Exception:
+            log.exception("on_failure of job %s (%s) failed", job.pk, job.kind)
 
 
 def _finish(job: Job, status: str, *, error: str = "", result: dict | None = None) -> None:

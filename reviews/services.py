@@ -202,8 +202,14 @@ def membership_remove(*, actor, review: Review, membership: Membership) -> None:
         membership.delete()
 
 
-def job_submit(*, actor, review: Review, kind: str, params: dict[str, Any]) -> Job:
-    """Queue a background job; it starts once this transaction commits."""
+def job_submit(
+    *, actor, review: Review, kind: str, params: dict[str, Any], enqueue: bool = True
+) -> Job:
+    """Queue a background job; it starts once this transaction commits.
+
+    ``enqueue=False`` leaves the job queued for the caller to run in-process (``jobs.job_run``),
+    as management commands do: they wait for their answer whatever the broker.
+    """
     from . import jobs
     from .tasks import job_run_task
 
@@ -215,5 +221,6 @@ def job_submit(*, actor, review: Review, kind: str, params: dict[str, Any]) -> J
         audit_record(
             actor=actor, review=review, verb="started job", obj=job, changes={"kind": kind}
         )
-        transaction.on_commit(lambda: job_run_task.delay(job.pk))
+        if enqueue:
+            transaction.on_commit(lambda: job_run_task.delay(job.pk))
     return job

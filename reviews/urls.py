@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_records
 
 app_name = "reviews"
 
@@ -16,4 +16,12 @@ urlpatterns = [
     path("<slug:slug>/audit.csv", views.review_audit_csv, name="audit_csv"),
     path("<slug:slug>/jobs/", views.job_list, name="jobs"),
     path("<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job"),
+    path("<slug:slug>/searches/", views_records.search_list, name="searches"),
+    path("<slug:slug>/searches/<int:pk>/", views_records.search_detail, name="search"),
+    path(
+        "<slug:slug>/imports/<int:pk>/mapping/", views_records.batch_mapping, name="batch_mapping"
+    ),
+    path("<slug:slug>/records/", views_records.record_list, name="records"),
+    path("<slug:slug>/records/export/", views_records.record_export, name="records_export"),
+    path("<slug:slug>/records/<int:pk>/", views_records.record_detail, name="record"),
 ]

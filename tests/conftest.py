@@ -3,7 +3,8 @@
 ``lead`` leads ``review``; ``reviewer_a`` and ``reviewer_b`` screen in it; ``outsider`` belongs to
 another review only. Tests that need a real service (PostgreSQL, a Celery worker, Chromium) call
 ``require_service``: on a bare machine they skip with the reason; under ``.ci/run``
-(``EVIDENT_REQUIRE_SERVICES=1``) a missing service fails the run instead of skipping quietly.
+(``EVIDENT_REQUIRE_SERVICES`` names the services each stage provides) a missing service fails
+the run instead of skipping quietly.
 """
 
 from __future__ import annotations
@@ -21,11 +22,18 @@ User = get_user_model()
 PASSWORD = "correct horse battery staple"
 
 
-def require_service(available: bool, reason: str) -> None:
+def require_service(available: bool, reason: str, *, service: str) -> None:
+    """Skip with ``reason`` unless ``available``; fail instead where the run requires it.
+
+    ``EVIDENT_REQUIRE_SERVICES`` is a comma-separated list of services (``browser``,
+    ``postgres``, ``worker``) that the current run provides; ``.ci/run`` sets it, so under CI a
+    missing service is a failure, never a quiet skip.
+    """
     if available:
         return
-    if os.environ.get("EVIDENT_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service missing under CI: {reason}")
+    required = {s.strip() for s in os.environ.get("EVIDENT_REQUIRE_SERVICES", "").split(",")}
+    if service in required or "all" in required:
+        pytest.fail(f"required service {service!r} missing: {reason}")
     pytest.skip(reason)
 
 

@@ -7,13 +7,14 @@ object below; the test fails and says so until one is given.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from reviews import services
-from reviews.models import Job, Membership
+from reviews import imports, services
+from reviews.models import ImportBatch, Job, Membership, Record, Search
 from tests.conftest import client_for, make_user
 
 SAMPLE_OBJECTS = {
@@ -22,7 +23,16 @@ SAMPLE_OBJECTS = {
     "reviews:job": lambda review: Job.objects.filter(review=review).first().pk,
     "api-membership-detail": lambda review: Membership.objects.filter(review=review).first().pk,
     "api-job-detail": lambda review: Job.objects.filter(review=review).first().pk,
+    "reviews:search": lambda review: Search.objects.filter(review=review).first().pk,
+    "reviews:batch_mapping": lambda review: ImportBatch.objects.filter(review=review).first().pk,
+    "reviews:record": lambda review: Record.objects.filter(review=review).first().pk,
 }
+
+
+TINY_RIS = (
+    b"TY  - JOUR\nTI  - Gambling and debt\nAU  - Smith, J\nPY  - 2020\nDO  - 10.1/abc\nER  - \n\n"
+    b"TY  - JOUR\nTI  - Lottery play\nAU  - Jones, K\nPY  - 2019\nER  - \n"
+)
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -70,6 +80,11 @@ def populated_review(review, lead, django_capture_on_commit_callbacks):
             kind="team_bulk_add",
             params={"identifiers": ["extra"], "roles": ["viewer"]},
         )
+        search = imports.search_create(actor=lead, review=review, database="Scopus")
+        imports.batch_upload(
+            actor=lead, search=search, fileobj=io.BytesIO(TINY_RIS), filename="tiny.ris"
+        )
+    assert Record.objects.filter(review=review).count() == 2
     return review
 
 
@@ -134,7 +149,7 @@ def test_an_outsider_cannot_reach_a_foreign_object_through_their_own_review(
     populated_review, outsider
 ):
     client = client_for(outsider)
-    foreign_job = Job.objects.get(review=populated_review)
+    foreign_job = Job.objects.filter(review=populated_review).first()
     foreign_member = Membership.objects.filter(review=populated_review).first()
     assert client.get(f"/reviews/elsewhere/jobs/{foreign_job.pk}/").status_code == 404
     assert client.get(f"/api/reviews/elsewhere/jobs/{foreign_job.pk}/").status_code == 404

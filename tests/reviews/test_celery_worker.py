@@ -25,16 +25,19 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker():
     broker = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
-    require_service(bool(broker), "no broker configured (set CELERY_BROKER_URL; see .ci/run)")
+    require_service(
+        connection.vendor == "postgresql",
+        "the worker tests run on PostgreSQL (the second stage of .ci/run)",
+        service="postgres",
+    )
+    require_service(bool(broker), "no broker configured (set CELERY_BROKER_URL)", service="worker")
     require_service(
         os.environ.get("EVIDENT_CELERY_WORKER") == "1",
         "no Celery worker started for the tests (see .ci/run)",
-    )
-    require_service(
-        connection.vendor == "postgresql", "the worker tests run on PostgreSQL (see .ci/run)"
+        service="worker",
     )
     replies = celery_app.control.ping(timeout=5.0)
-    require_service(bool(replies), "the Celery worker does not answer a ping")
+    require_service(bool(replies), "the Celery worker does not answer a ping", service="worker")
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     yield replies

@@ -8,6 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         review = demo_build()
-        self.stdout.write(self.style.SUCCESS(f"Demo review '{review.title}' at /reviews/{DEMO_SLUG}/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo review '{review.title}' at /reviews/{DEMO_SLUG}/")
+        )
         for username, _, _, roles in DEMO_USERS:
             self.stdout.write(f"  log in as {username} / {DEMO_PASSWORD}  ({', '.join(roles)})")

@@ -1,0 +1,373 @@
+"""Services for searches and imports: record a search, upload its files, import them as jobs.
+
+The parsing itself is pure (``reviews/importers``); this module stores uploads, refuses the same
+file twice unless confirmed, and turns each file into Records inside one transaction, so a file
+that breaks halfway leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import transaction
+
+from . import importers
+from .access import require_role
+from .audit import audit_record
+from .constants import BatchStatus, Role
+from .jobs import JobError, register
+from .models import ImportBatch, Job, Record, Review, Search
+from .services import _clean_text, job_submit
+
+IMPORT_ROLES = (Role.LEAD,)
+INSERT_BATCH = 2000
+
+
+def search_create(
+    *,
+    actor,
+    review: Review,
+    database: str,
+    platform: str = "",
+    date_searched: dt.date | str | None = None,
+    query: str = "",
+    reported_hits: int | None = None,
+    notes: str = "",
+) -> Search:
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
+    database = _clean_text(database, field="database", max_length=200, required=True)
+    platform = _clean_text(platform, field="platform", max_length=200, required=False)
+    query = _clean_text(query, field="query", max_length=100_000, required=False)
+    notes = _clean_text(notes, field="notes", max_length=20_000, required=False)
+    if isinstance(date_searched, str) and date_searched.strip():
+        try:
+            date_searched = dt.date.fromisoformat(date_searched.strip())
+        except ValueError:
+            raise ValidationError({"date_searched": "Give the date as YYYY-MM-DD."}) from None
+    elif not date_searched:
+        date_searched = None
+    if date_searched and date_searched > dt.date.today() + dt.timedelta(days=1):
+        raise ValidationError({"date_searched": "The search date is in the future."})
+    if reported_hits is not None and (not isinstance(reported_hits, int) or reported_hits < 0):
+        raise ValidationError({"reported_hits": "Give a whole number of records, 0 or more."})
+    with transaction.atomic():
+        search = Search.objects.create(
+            review=review,
+            database=database,
+            platform=platform,
+            date_searched=date_searched,
+            query=query,
+            reported_hits=reported_hits,
+            notes=notes,
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            review=review,
+            verb="recorded search",
+            obj=search,
+            changes={
+                "database": database,
+                "platform": platform,
+                "date_searched": date_searched.isoformat() if date_searched else None,
+                "reported_hits": reported_hits,
+            },
+        )
+    return search
+
+
+def _digest(fileobj: IO[bytes]) -> tuple[str, int]:
+    sha, size = hashlib.sha256(), 0
+    fileobj.seek(0)
+    while chunk := fileobj.read(1 << 20):
+        sha.update(chunk)
+        size += len(chunk)
+    fileobj.seek(0)
+    return sha.hexdigest(), size
+
+
+def _safe_name(name: str) -> str:
+    name = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name or "upload"
+
+
+def batch_upload(
+    *,
+    actor,
+    search: Search,
+    fileobj: IO[bytes],
+    filename: str,
+    confirm_duplicate: bool = False,
+    enqueue: bool = True,
+) -> ImportBatch:
+    """Store one uploaded file of ``search`` and queue its import (or ask for a column mapping).
+
+    Refuses empty files, files over the size limit, files that are not bibliographic, and a file
+    already imported into this review unless ``confirm_duplicate``.
+    """
+    review = search.review
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="import records")
+    name = _safe_name(filename)
+    sha256, size = _digest(fileobj)
+    if size == 0:
+        raise ValidationError({"file": f"{name} is empty."})
+    limit = settings.EVIDENT_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ValidationError(
+            {"file": f"{name} is {size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB."}
+        )
+    earlier = (
+        ImportBatch.objects.filter(review=review, sha256=sha256)
+        .exclude(status=BatchStatus.FAILED)
+        .select_related("search")
+        .first()
+    )
+    if earlier and not confirm_duplicate:
+        raise ValidationError(
+            {
+                "file": (
+                    f"{name} is identical to {earlier.original_name}, already imported into "
+                    f"search “{earlier.search}”. Tick “import anyway” to import it again."
+                )
+            }
+        )
+    # Detect the format now, so a file that is not bibliographic is refused at the door.
+    try:
+        head = fileobj.read(importers.SNIFF_BYTES)
+        fileobj.seek(0)
+        detected = importers.sniff(head, name)
+        columns = (
+            importers.table_columns(fileobj, filename=name) if detected.format.needs_mapping else []
+        )
+    except importers.ImportFormatError as exc:
+        raise ValidationError({"file": f"{name}: {exc}"}) from None
+    needs_mapping = detected.format.needs_mapping
+    with transaction.atomic():
+        batch = ImportBatch(
+            review=review,
+            search=search,
+            original_name=name,
+            size=size,
+            sha256=sha256,
+            status=BatchStatus.NEEDS_MAPPING if needs_mapping else BatchStatus.PENDING,
+            format=detected.format.value,
+            column_mapping={"columns": columns} if needs_mapping else {},
+            created_by=actor,
+        )
+        fileobj.seek(0)
+        batch.file.save(sha256, File(fileobj), save=False)
+        batch.save()
+        audit_record(
+            actor=actor,
+            review=review,
+            verb="uploaded file",
+            obj=batch,
+            changes={
+                "search": search.pk,
+                "name": name,
+                "size": size,
+                "sha256": sha256,
+                "format": detected.format.value,
+                "duplicate_confirmed": bool(earlier),
+            },
+        )
+        if not needs_mapping:
+            batch.job = job_submit(
+                actor=actor,
+                review=review,
+                kind="import_records",
+                params={"batch_id": batch.pk},
+                enqueue=enqueue,
+            )
+            batch.save(update_fields=["job"])
+    return batch
+
+
+def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
+    """Map the columns of a generic table to record fields and queue its import."""
+    review = batch.review
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="import records")
+    if batch.status != BatchStatus.NEEDS_MAPPING:
+        raise ValidationError("This file does not need a column mapping.")
+    columns = batch.column_mapping.get("columns", [])
+    chosen = {}
+    for target, column in mapping.items():
+        if not column:
+            continue
+        if target not in importers.TARGET_FIELDS:
+            raise ValidationError({"mapping": f"Unknown record field {str(target)[:40]!r}."})
+        if column not in columns:
+            raise ValidationError({"mapping": f"The file has no column {str(column)[:80]!r}."})
+        chosen[target] = column
+    if "title" not in chosen and "doi" not in chosen:
+        raise ValidationError({"mapping": "Map at least the title (or the DOI) column."})
+    with transaction.atomic():
+        batch.column_mapping = {"columns": columns, "mapping": chosen}
+        batch.status = BatchStatus.PENDING
+        batch.save(update_fields=["column_mapping", "status"])
+        audit_record(actor=actor, review=review, verb="mapped columns", obj=batch, changes=chosen)
+        batch.job = job_submit(
+            actor=actor, review=review, kind="import_records", params={"batch_id": batch.pk}
+        )
+        batch.save(update_fields=["job"])
+    return batch
+
+
+def _record_from(parsed: importers.ParsedRecord, batch: ImportBatch) -> Record:
+    return Record(
+        review_id=batch.review_id,
+        search_id=batch.search_id,
+        batch_id=batch.pk,
+        title=parsed.title,
+        abstract=parsed.abstract,
+        authors=parsed.authors,
+        year=parsed.year if parsed.year and 0 < parsed.year < 32768 else None,
+        journal=parsed.journal,
+        volume=parsed.volume[:100],
+        issue=parsed.issue[:100],
+        pages=parsed.pages[:100],
+        doi=parsed.doi[:300],
+        pmid=parsed.pmid[:20],
+        issn=parsed.issn[:100],
+        keywords=parsed.keywords,
+        language=parsed.language[:100],
+        publication_type=parsed.publication_type[:20],
+        url=parsed.url,
+        accession_number=parsed.accession_number[:200],
+        raw=parsed.raw,
+        source_line=parsed.source_line,
+    )
+
+
+def _validate_import(*, review: Review, params: dict[str, Any]) -> None:
+    batch_id = params.get("batch_id")
+    if (
+        not isinstance(batch_id, int)
+        or not ImportBatch.objects.filter(pk=batch_id, review=review).exists()
+    ):
+        raise ValidationError("No such import file in this review.")
+
+
+def _import_failed(job: Job, error: str) -> None:
+    ImportBatch.objects.filter(pk=job.params.get("batch_id"), review=job.review).update(
+        status=BatchStatus.FAILED, error=error[:5000]
+    )
+
+
+def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str, Any]:
+    """Parse ``batch``'s file and insert its records. Call inside a transaction."""
+    mapping = batch.column_mapping.get("mapping") or None
+    imported = 0
+    with batch.file.open("rb") as fh:
+        try:
+            stream = importers.open_records(fh, filename=batch.original_name, mapping=mapping)
+            progress(1, f"Reading {stream.detected.format.label} ({stream.encoding})")
+            for chunk in stream.batches(INSERT_BATCH):
+                Record.objects.bulk_create([_record_from(r, batch) for r in chunk])
+                imported += len(chunk)
+                done = fh.tell() / batch.size if batch.size else 1
+                progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+        except importers.ImportFormatError as exc:
+            raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
+    report = stream.report.as_dict()
+    if imported == 0:
+        reasons = "; ".join(report["skipped"][:3])
+        raise JobError(
+            f"{batch.original_name}: no usable records"
+            + (f" ({reasons})" if reasons else "")
+            + ". Nothing was imported."
+        )
+    batch.status = BatchStatus.IMPORTED
+    batch.format = report["format"]
+    batch.encoding = report["encoding"]
+    batch.encoding_fell_back = report["encoding_fell_back"]
+    batch.parsed = report["parsed"]
+    batch.imported = imported
+    batch.skipped = report["skipped"]
+    batch.skipped_count = report["skipped_count"]
+    batch.error = ""
+    batch.save()
+    summary = {
+        "file": batch.original_name,
+        "format": report["format"],
+        "encoding": report["encoding"],
+        "encoding_fell_back": report["encoding_fell_back"],
+        "parsed": report["parsed"],
+        "imported": imported,
+        "skipped": report["skipped"],
+    }
+    audit_record(
+        actor=batch.created_by,
+        review=batch.review,
+        verb="imported records",
+        obj=batch,
+        changes={k: v for k, v in summary.items() if k != "skipped"}
+        | {"skipped_count": report["skipped_count"]},
+    )
+    return summary
+
+
+@register(
+    "import_records",
+    label="import records",
+    roles=IMPORT_ROLES,
+    validator=_validate_import,
+    on_failure=_import_failed,
+)
+def import_records_job(job: Job, progress) -> dict[str, Any]:
+    batch = ImportBatch.objects.select_related("search", "review").get(
+        pk=job.params["batch_id"], review=job.review
+    )
+    if batch.status == BatchStatus.IMPORTED:
+        # Redelivered after success (acks_late): nothing more to do.
+        return {"file": batch.original_name, "imported": batch.imported, "already": True}
+    return import_file(batch, progress)
+
+
+def records_for_export(records: Iterable[Record]):
+    """(ParsedRecord, extra columns) pairs for the pure writers."""
+    for r in records:
+        parsed = importers.ParsedRecord(
+            title=r.title,
+            abstract=r.abstract,
+            authors=list(r.authors),
+            year=r.year,
+            journal=r.journal,
+            volume=r.volume,
+            issue=r.issue,
+            pages=r.pages,
+            doi=r.doi,
+            pmid=r.pmid,
+            issn=r.issn,
+            keywords=list(r.keywords),
+            language=r.language,
+            publication_type=r.publication_type,
+            url=r.url,
+            accession_number=r.accession_number,
+        )
+        yield parsed, {"id": r.pk, "search": r.search_id, "database": r.search.database}
+
+
+def records_export(records, fmt: str) -> IO[bytes]:
+    """Write ``records`` as RIS or CSV into a temporary file (on disk past 8 MB), rewound."""
+    import io
+    import tempfile
+
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+b")  # noqa: SIM115 - returned open
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    rows = records_for_export(records.iterator(chunk_size=2000))
+    if fmt == "ris":
+        importers.write_ris((parsed for parsed, _extra in rows), text)
+    else:
+        importers.write_csv(rows, text)
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    return spool
