@@ -1,9 +1,10 @@
 from django.core.management import call_command
+from django.db.models import Count
 from django.test import Client
 
 from reviews.constants import JobStatus
 from reviews.demo import DEMO_PASSWORD
-from reviews.models import Job, Membership, Review
+from reviews.models import Job, Membership, Record, Review
 
 
 def test_load_demo_builds_the_demo_review_with_documented_logins(
@@ -19,7 +20,22 @@ def test_load_demo_builds_the_demo_review_with_documented_logins(
         ("reviewer_b", "reviewer"),
         ("stats", "statistician"),
     } <= roles
-    assert Job.objects.get(review=review).status == JobStatus.SUCCEEDED
+    assert set(Job.objects.filter(review=review).values_list("status", flat=True)) == {
+        JobStatus.SUCCEEDED
+    }
+    per_database = dict(
+        Record.objects.filter(review=review)
+        .values("search__database")
+        .annotate(n=Count("id"))
+        .values_list("search__database", "n")
+    )
+    assert per_database == {
+        "Scopus": 255,
+        "MEDLINE": 176,
+        "APA PsycInfo": 124,
+        "Lens": 49,
+        "Criminal Justice Abstracts": 41,
+    }
     out = capsys.readouterr().out
     assert f"lead / {DEMO_PASSWORD}" in out
     client = Client()
