@@ -28,7 +28,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     require_service(
-        os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        os.path.exists(CHROMIUM),
+        f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+        service="browser",
     )
     try:
         from playwright.sync_api import sync_playwright
