@@ -1,0 +1,299 @@
+"""Screening: per-review settings, exclusion reasons, the record at each stage, claims, votes
+(with their history), conflict resolutions and full-text reports.
+
+Models hold invariants; the workflow (who may vote, when a record settles, assignment) lives in
+``screening/services.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from reviews.models import Record, Review
+
+from .constants import (
+    MAX_REVIEWERS,
+    MIN_REVIEWERS,
+    Decision,
+    ItemStatus,
+    MaybePolicy,
+    ReasonPolicy,
+    ResolverPolicy,
+    Stage,
+    VoteAction,
+)
+
+
+class ScreeningSettings(models.Model):
+    """How a review screens. A review without a row screens with the defaults below."""
+
+    review = models.OneToOneField(
+        Review, on_delete=models.CASCADE, related_name="screening_settings"
+    )
+    reviewers_per_record = models.PositiveSmallIntegerField(default=2)
+    blinded = models.BooleanField(default=True)
+    maybe_policy = models.CharField(
+        max_length=10, choices=MaybePolicy.choices, default=MaybePolicy.CONFLICT
+    )
+    reasons_title_abstract = models.CharField(
+        max_length=10, choices=ReasonPolicy.choices, default=ReasonPolicy.OPTIONAL
+    )
+    # PRISMA 2020 reports full-text exclusions with their reasons, so they are required there.
+    reasons_full_text = models.CharField(
+        max_length=10, choices=ReasonPolicy.choices, default=ReasonPolicy.REQUIRED
+    )
+    include_keywords = models.TextField(blank=True)
+    exclude_keywords = models.TextField(blank=True)
+    resolvers = models.CharField(
+        max_length=10, choices=ResolverPolicy.choices, default=ResolverPolicy.THIRD
+    )
+    # Set once the default exclusion reasons have been written, so deleting them all sticks.
+    reasons_seeded = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "screening settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    reviewers_per_record__gte=MIN_REVIEWERS,
+                    reviewers_per_record__lte=MAX_REVIEWERS,
+                ),
+                name="screening_reviewers_per_record_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening settings of {self.review}"
+
+    def reasons_required(self, stage: str) -> bool:
+        policy = (
+            self.reasons_title_abstract if stage == Stage.TITLE_ABSTRACT else self.reasons_full_text
+        )
+        return policy == ReasonPolicy.REQUIRED
+
+    def keywords(self, kind: str) -> list[str]:
+        text = self.include_keywords if kind == "include" else self.exclude_keywords
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class ExclusionReason(models.Model):
+    """One entry of a stage's ordered list of exclusion reasons.
+
+    A reason that votes use is retired (``active=False``) rather than deleted, so the votes and
+    the PRISMA counts keep their wording.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="exclusion_reasons")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    label = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["review", "stage", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "stage", "label"], name="exclusion_reason_unique_label"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ScreeningItem(models.Model):
+    """One record at one stage: its status and how many reviewer slots are claimed.
+
+    Title/abstract items exist for every screenable record; a full-text item appears when the
+    record is included at title/abstract. ``claims`` counts ``Assignment`` rows (voted or not);
+    assignment never lets it exceed the reviewers a record needs.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="screening_items")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screening_items")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    claims = models.PositiveSmallIntegerField(default=0)
+    final_reason = models.ForeignKey(
+        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="screening_item_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ItemStatus.values), name="screening_item_status"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=Stage.values), name="screening_item_stage"
+            ),
+        ]
+        indexes = [
+            # The assignment query: the first pending item of a stage with a free slot.
+            models.Index(fields=["review", "stage", "status", "id"], name="screening_item_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.record}"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in (ItemStatus.INCLUDED, ItemStatus.EXCLUDED)
+
+
+class Assignment(models.Model):
+    """A reviewer's claim on one slot of an item; kept after the vote, so that the reviewer's
+    queue never shows the record again. The unique constraint makes a double claim impossible."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ScreeningItem, on_delete=models.CASCADE, related_name="assignments")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    voted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claimed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "reviewer"], name="assignment_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["review", "stage", "reviewer", "voted_at"], name="assignment_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.item_id}"
+
+
+class Vote(models.Model):
+    """One reviewer's current decision on one record at one stage."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="screening_votes")
+    item = models.ForeignKey(ScreeningItem, on_delete=models.CASCADE, related_name="votes")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screening_votes")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_votes"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.ForeignKey(
+        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="votes"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "stage", "reviewer"], name="vote_one_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decision__in=Decision.values), name="vote_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__isnull=True) | models.Q(decision=Decision.EXCLUDE),
+                name="vote_reason_only_with_exclude",
+            ),
+        ]
+        indexes = [models.Index(fields=["review", "stage", "reviewer", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {self.decision} on {self.record_id}"
+
+
+class VoteEvent(models.Model):
+    """History of votes: every cast, change and withdrawal, never edited."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ScreeningItem, on_delete=models.CASCADE, related_name="vote_events")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=VoteAction.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason_label = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} {self.action} {self.decision} on item {self.item_id}"
+
+
+class Resolution(models.Model):
+    """How a conflict was settled, by whom and when."""
+
+    item = models.OneToOneField(ScreeningItem, on_delete=models.CASCADE, related_name="resolution")
+    decision = models.CharField(
+        max_length=10, choices=[(Decision.INCLUDE, "Include"), (Decision.EXCLUDE, "Exclude")]
+    )
+    reason = models.ForeignKey(
+        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision__in=[Decision.INCLUDE, Decision.EXCLUDE]),
+                name="resolution_decision_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.resolved_by_id}"
+
+
+def _report_path(instance: FullTextReport, filename: str) -> str:
+    # Never the uploaded name (which may be hostile): the content hash names the file.
+    return f"fulltext/review-{instance.review_id}/{instance.sha256[:2]}/{instance.sha256}.pdf"
+
+
+class FullTextReport(models.Model):
+    """The full text of a record: an uploaded PDF, a link, or a note that it was not found."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="fulltext_reports")
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="fulltext_report")
+    file = models.FileField(upload_to=_report_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    not_retrieved_reason = models.CharField(max_length=500, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.url or "not retrieved"
+
+    @property
+    def is_available(self) -> bool:
+        return bool(self.file) or bool(self.url)

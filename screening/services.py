@@ -1,0 +1,908 @@
+"""Every state change of screening. One function per change; each checks the actor's role
+through ``reviews.access``, owns its transaction and records an audit event.
+
+Blinding reaches the audit log too: an audit event for a vote says who voted on which record,
+never the decision, because leads read the log while screening is still blinded. The decisions
+live in ``VoteEvent``, which is shown under the blinding rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef
+from django.utils import timezone
+
+from reviews.access import require_member, require_role
+from reviews.audit import audit_record
+from reviews.constants import Role
+from reviews.models import Review
+
+from . import rules, selectors
+from .constants import (
+    CLAIM_TTL_SECONDS,
+    DEFAULT_REASONS,
+    MAX_KEYWORDS,
+    MAX_NOT_RETRIEVED_REASON,
+    MAX_NOTE,
+    MAX_OPEN_CLAIMS,
+    MAX_PDF_BYTES,
+    MAX_REASON_LABEL,
+    MAX_REASONS,
+    MAX_REVIEWERS,
+    MAX_URL,
+    MIN_REVIEWERS,
+    OPEN_STATUSES,
+    PDF_MAGIC_WINDOW,
+    Decision,
+    ItemStatus,
+    MaybePolicy,
+    ReasonPolicy,
+    ResolverPolicy,
+    Stage,
+    VoteAction,
+)
+from .keywords import KeywordError, check_keyword
+from .models import (
+    Assignment,
+    ExclusionReason,
+    FullTextReport,
+    Resolution,
+    ScreeningItem,
+    ScreeningSettings,
+    Vote,
+    VoteEvent,
+)
+
+log = logging.getLogger(__name__)
+
+SCREEN_ROLES = [Role.REVIEWER]
+
+
+# --- Input cleaning ----------------------------------------------------------------------------
+
+
+def _clean_text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: "Must be text."})
+    # Control characters (other than newlines and tabs) have no place in a note or label.
+    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    cleaned = cleaned.strip()
+    if required and not cleaned:
+        raise ValidationError({field: "This field is required."})
+    if len(cleaned) > max_length:
+        raise ValidationError({field: f"At most {max_length} characters (got {len(cleaned)})."})
+    return cleaned
+
+
+def clean_stage(stage: Any) -> str:
+    if stage not in Stage.values:
+        raise ValidationError({"stage": f"Unknown stage {str(stage)[:40]!r}."})
+    return stage
+
+
+def _clean_decision(decision: Any, *, allowed: Iterable[str] = Decision.values) -> str:
+    allowed = list(allowed)
+    if not isinstance(decision, str) or decision not in allowed:
+        raise ValidationError(
+            {"decision": f"Choose one of {', '.join(allowed)} (got {str(decision)[:40]!r})."}
+        )
+    return decision
+
+
+def _clean_reason(review: Review, stage: str, reason: Any) -> ExclusionReason | None:
+    """An active exclusion reason of this review and stage, from an id or an object."""
+    if reason in (None, ""):
+        return None
+    if isinstance(reason, ExclusionReason):
+        reason = reason.pk
+    try:
+        pk = int(reason)
+    except (TypeError, ValueError):
+        raise ValidationError({"reason": "Choose a reason from the list."}) from None
+    found = ExclusionReason.objects.filter(pk=pk, review=review, stage=stage, active=True).first()
+    if found is None:
+        raise ValidationError({"reason": "That reason is not on this stage's list."})
+    return found
+
+
+def _check_item(review: Review, item: ScreeningItem, stage: str | None) -> None:
+    if item.review_id != review.pk:
+        raise ValidationError("That record belongs to another review.")
+    if stage is not None and item.stage != stage:
+        raise ValidationError(
+            f"That record is at the {Stage(item.stage).label.lower()} stage, not this one."
+        )
+
+
+def _item_repr(item: ScreeningItem) -> str:
+    return f"{Stage(item.stage).label}: record {item.record_id}"
+
+
+# --- Setting up --------------------------------------------------------------------------------
+
+
+def screening_prepare(*, review: Review) -> int:
+    """Make screening ready: default reasons once, and a title/abstract item for every primary
+    record that has none yet (records imported since the last call). Idempotent and safe to run
+    concurrently (the unique constraint drops doubles). Returns the number of items created."""
+    if not ScreeningSettings.objects.filter(review=review).exists():
+        with transaction.atomic():
+            settings_obj, created = ScreeningSettings.objects.get_or_create(review=review)
+            if created and not settings_obj.reasons_seeded:
+                n = _seed_reasons(review)
+                settings_obj.reasons_seeded = True
+                settings_obj.save(update_fields=["reasons_seeded"])
+                audit_record(
+                    actor=None,
+                    review=review,
+                    verb="set up screening",
+                    obj=settings_obj,
+                    changes={"default_reasons": n},
+                )
+        review._screening_settings_cache = None  # type: ignore[attr-defined]
+    has_item = ScreeningItem.objects.filter(record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT)
+    missing = (
+        selectors.screenable_records(review)
+        .filter(~Exists(has_item))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    created = 0
+    batch: list[ScreeningItem] = []
+    for record_id in missing.iterator(chunk_size=5000):
+        batch.append(ScreeningItem(review=review, record_id=record_id, stage=Stage.TITLE_ABSTRACT))
+        if len(batch) >= 5000:
+            ScreeningItem.objects.bulk_create(batch, ignore_conflicts=True)
+            created += len(batch)
+            batch = []
+    if batch:
+        ScreeningItem.objects.bulk_create(batch, ignore_conflicts=True)
+        created += len(batch)
+    return created
+
+
+def _seed_reasons(review: Review) -> int:
+    n = 0
+    for stage, labels in DEFAULT_REASONS.items():
+        for position, label in enumerate(labels):
+            ExclusionReason.objects.get_or_create(
+                review=review, stage=stage, label=label, defaults={"position": position}
+            )
+            n += 1
+    return n
+
+
+_SETTING_CHOICES = {
+    "maybe_policy": MaybePolicy,
+    "reasons_title_abstract": ReasonPolicy,
+    "reasons_full_text": ReasonPolicy,
+    "resolvers": ResolverPolicy,
+}
+
+
+def _clean_keywords(value: Any, *, field: str) -> str:
+    text = _clean_text(value, field=field, max_length=MAX_KEYWORDS * 110)
+    terms, errors = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            term = check_keyword(line)
+        except KeywordError as exc:
+            errors.append(str(exc))
+            continue
+        if term.lower() not in (t.lower() for t in terms):
+            terms.append(term)
+    if errors:
+        raise ValidationError({field: [f"Cannot use {e}." for e in errors[:5]]})
+    if len(terms) > MAX_KEYWORDS:
+        raise ValidationError({field: f"At most {MAX_KEYWORDS} keywords (got {len(terms)})."})
+    return "\n".join(terms)
+
+
+def settings_update(*, actor, review: Review, **values: Any) -> ScreeningSettings:
+    """Change how the review screens (lead only).
+
+    Lowering the reviewers a record needs settles the pending records that now have enough
+    votes; records already in conflict stay there for a resolver.
+    """
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="change screening settings")
+    allowed = {
+        "reviewers_per_record",
+        "blinded",
+        "maybe_policy",
+        "reasons_title_abstract",
+        "reasons_full_text",
+        "resolvers",
+        "include_keywords",
+        "exclude_keywords",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown setting(s): {', '.join(sorted(unknown))[:200]}.")
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name == "reviewers_per_record":
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise ValidationError({name: "Give a whole number."}) from None
+            if isinstance(value, bool) or not MIN_REVIEWERS <= number <= MAX_REVIEWERS:
+                raise ValidationError(
+                    {name: f"Between {MIN_REVIEWERS} and {MAX_REVIEWERS} reviewers per record."}
+                )
+            cleaned[name] = number
+        elif name == "blinded":
+            if not isinstance(value, bool):
+                raise ValidationError({name: "Must be true or false."})
+            cleaned[name] = value
+        elif name in _SETTING_CHOICES:
+            choices = _SETTING_CHOICES[name]
+            if value not in choices.values:
+                raise ValidationError({name: f"Choose one of {', '.join(choices.values)}."})
+            cleaned[name] = value
+        else:
+            cleaned[name] = _clean_keywords(value, field=name)
+    screening_prepare(review=review)
+    with transaction.atomic():
+        obj = ScreeningSettings.objects.select_for_update().get(review=review)
+        changes = {}
+        for name, value in cleaned.items():
+            old = getattr(obj, name)
+            if old != value:
+                changes[name] = [old, value]
+                setattr(obj, name, value)
+        if changes:
+            obj.updated_by = actor
+            obj.save()
+            audit_record(
+                actor=actor, review=review, verb="changed screening settings", obj=obj,
+                changes=changes,
+            )  # fmt: skip
+        review._screening_settings_cache = obj  # type: ignore[attr-defined]
+        if "reviewers_per_record" in changes or "maybe_policy" in changes:
+            _reevaluate_pending(review, obj)
+    return obj
+
+
+def _reevaluate_pending(review: Review, settings_obj: ScreeningSettings) -> None:
+    ready = (
+        ScreeningItem.objects.filter(review=review, status=ItemStatus.PENDING)
+        .annotate(n=Count("votes"))
+        .filter(n__gte=settings_obj.reviewers_per_record)
+        .values_list("pk", flat=True)
+    )
+    for pk in list(ready):
+        item = ScreeningItem.objects.select_for_update().get(pk=pk)
+        _evaluate(item, settings_obj)
+
+
+# --- Exclusion reasons -------------------------------------------------------------------------
+
+
+def reason_add(*, actor, review: Review, stage: str, label: Any) -> ExclusionReason:
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
+    stage = clean_stage(stage)
+    label = _clean_text(label, field="label", max_length=MAX_REASON_LABEL, required=True)
+    label = " ".join(label.split())
+    with transaction.atomic():
+        existing = ExclusionReason.objects.select_for_update().filter(review=review, stage=stage)
+        if len(existing) >= MAX_REASONS:
+            raise ValidationError({"label": f"At most {MAX_REASONS} reasons per stage."})
+        if any(r.label.lower() == label.lower() for r in existing):
+            raise ValidationError({"label": f"“{label}” is already on the list."})
+        position = (existing.aggregate(m=Max("position"))["m"] or 0) + 1
+        reason = ExclusionReason.objects.create(
+            review=review, stage=stage, label=label, position=position
+        )
+        audit_record(
+            actor=actor, review=review, verb="added exclusion reason", obj=reason,
+            changes={"stage": stage, "label": label},
+        )  # fmt: skip
+    return reason
+
+
+def reason_update(
+    *, actor, review: Review, reason: ExclusionReason, label: Any = None, active: bool | None = None
+) -> ExclusionReason:
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
+    if reason.review_id != review.pk:
+        raise ValidationError("That reason belongs to another review.")
+    changes: dict[str, list[Any]] = {}
+    with transaction.atomic():
+        reason = ExclusionReason.objects.select_for_update().get(pk=reason.pk)
+        if label is not None:
+            label = " ".join(
+                _clean_text(
+                    label, field="label", max_length=MAX_REASON_LABEL, required=True
+                ).split()
+            )
+            clash = (
+                ExclusionReason.objects.filter(
+                    review=review, stage=reason.stage, label__iexact=label
+                )
+                .exclude(pk=reason.pk)
+                .exists()
+            )
+            if clash:
+                raise ValidationError({"label": f"“{label}” is already on the list."})
+            if label != reason.label:
+                changes["label"] = [reason.label, label]
+                reason.label = label
+        if active is not None:
+            if not isinstance(active, bool):
+                raise ValidationError({"active": "Must be true or false."})
+            if active != reason.active:
+                changes["active"] = [reason.active, active]
+                reason.active = active
+        if changes:
+            reason.save()
+            audit_record(
+                actor=actor, review=review, verb="changed exclusion reason", obj=reason,
+                changes=changes,
+            )  # fmt: skip
+    return reason
+
+
+def reason_move(*, actor, review: Review, reason: ExclusionReason, offset: int) -> None:
+    """Move a reason up (``offset=-1``) or down (``+1``) its stage's list."""
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
+    if reason.review_id != review.pk:
+        raise ValidationError("That reason belongs to another review.")
+    if offset not in (-1, 1):
+        raise ValidationError("Move a reason one place up or down.")
+    with transaction.atomic():
+        siblings = list(
+            ExclusionReason.objects.select_for_update()
+            .filter(review=review, stage=reason.stage)
+            .order_by("position", "pk")
+        )
+        index = next(i for i, r in enumerate(siblings) if r.pk == reason.pk)
+        target = index + offset
+        if not 0 <= target < len(siblings):
+            return
+        siblings[index], siblings[target] = siblings[target], siblings[index]
+        for position, r in enumerate(siblings):
+            if r.position != position:
+                r.position = position
+                r.save(update_fields=["position"])
+        audit_record(
+            actor=actor, review=review, verb="reordered exclusion reasons", obj=reason,
+            changes={"stage": reason.stage, "order": [r.label for r in siblings]},
+        )  # fmt: skip
+
+
+def reason_delete(*, actor, review: Review, reason: ExclusionReason) -> None:
+    """Delete an unused reason; a reason that votes or decisions use can only be retired."""
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
+    if reason.review_id != review.pk:
+        raise ValidationError("That reason belongs to another review.")
+    used = (
+        Vote.objects.filter(reason=reason).count()
+        + ScreeningItem.objects.filter(final_reason=reason).count()
+        + Resolution.objects.filter(reason=reason).count()
+    )
+    if used:
+        raise ValidationError(
+            f"“{reason.label}” is used by {used} vote(s) or decision(s); retire it instead, "
+            "so that they keep their reason."
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor, review=review, verb="deleted exclusion reason", obj=reason,
+            changes={"stage": reason.stage, "label": reason.label},
+        )  # fmt: skip
+        reason.delete()
+
+
+# --- Assignment --------------------------------------------------------------------------------
+
+
+def _skip_locked() -> bool:
+    return connection.features.has_select_for_update_skip_locked
+
+
+def _candidate(review: Review, stage: str, user, required: int) -> int | None:
+    """The first pending item of the stage with a free slot that ``user`` never had."""
+    mine = Assignment.objects.filter(item=OuterRef("pk"), reviewer=user)
+    qs = (
+        selectors.items_of(review, stage)
+        .filter(status=ItemStatus.PENDING, claims__lt=required)
+        .filter(~Exists(mine))
+        .order_by("pk")
+    )
+    if _skip_locked():
+        # Two reviewers asking at once each lock a different row instead of queueing on one.
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.values_list("pk", flat=True).first()
+
+
+def _claim(review: Review, item_id: int, user, stage: str, required: int) -> bool:
+    """Take one slot of the item for ``user``, inside the caller's transaction.
+
+    The conditional UPDATE is what makes it race-safe on every database: two reviewers racing
+    for the last slot both run it, the row lock serialises them, and the second sees
+    ``claims = required`` and updates nothing. The unique (item, reviewer) constraint stops one
+    reviewer taking two slots of one record (two tabs asking at once).
+    """
+    taken = ScreeningItem.objects.filter(
+        pk=item_id, status=ItemStatus.PENDING, claims__lt=required
+    ).update(claims=F("claims") + 1)
+    if not taken:
+        return False
+    try:
+        with transaction.atomic():
+            Assignment.objects.create(review=review, item_id=item_id, stage=stage, reviewer=user)
+    except IntegrityError:
+        ScreeningItem.objects.filter(pk=item_id).update(claims=F("claims") - 1)
+        return False
+    return True
+
+
+def assignment_next(
+    *, user, review: Review, stage: str, exclude: Iterable[int] = ()
+) -> ScreeningItem | None:
+    """The record ``user`` should screen next at ``stage``, or ``None`` when nothing is left.
+
+    First the reviewer's own unvoted claims, oldest first (a reload shows the same record),
+    skipping those in ``exclude`` (already on the reviewer's screen). Otherwise a new slot is
+    claimed on the first pending record that still needs a reviewer and that this reviewer never
+    had, so no record is shown to a reviewer twice and records fill up in order.
+    """
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
+    stage = clean_stage(stage)
+    skip = set()
+    for value in list(exclude)[:20]:
+        try:
+            skip.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    required = selectors.settings_for(review).reviewers_per_record
+    open_ids = list(
+        Assignment.objects.filter(
+            review=review,
+            stage=stage,
+            reviewer=user,
+            voted_at__isnull=True,
+            item__status=ItemStatus.PENDING,
+        )
+        .filter(selectors.primary_filter("item__record__"))
+        .order_by("pk")
+        .values_list("item_id", flat=True)[: MAX_OPEN_CLAIMS + 20]
+    )
+    for item_id in open_ids:
+        if item_id not in skip:
+            return ScreeningItem.objects.select_related("record").get(pk=item_id)
+    if len(open_ids) >= MAX_OPEN_CLAIMS:
+        return None
+    for attempt in range(2):
+        for _ in range(10):
+            with transaction.atomic():
+                item_id = _candidate(review, stage, user, required)
+                if item_id is None:
+                    break
+                if _claim(review, item_id, user, stage, required):
+                    return ScreeningItem.objects.select_related("record").get(pk=item_id)
+        if attempt == 0 and not assignment_release_stale(review=review, stage=stage):
+            break
+    return None
+
+
+def assignment_release_stale(*, review: Review, stage: str) -> int:
+    """Hand back slots claimed long ago and never voted on (a reviewer who left mid-queue)."""
+    cutoff = timezone.now() - timedelta(seconds=CLAIM_TTL_SECONDS)
+    stale = list(
+        Assignment.objects.filter(
+            review=review, stage=stage, voted_at__isnull=True, claimed_at__lt=cutoff
+        ).values_list("pk", "item_id")[:1000]
+    )
+    released = 0
+    for pk, item_id in stale:
+        with transaction.atomic():
+            # Lock the item first, as voting does, so a vote and a release never interleave.
+            ScreeningItem.objects.select_for_update().filter(pk=item_id).first()
+            deleted, _ = Assignment.objects.filter(pk=pk, voted_at__isnull=True).delete()
+            if deleted:
+                ScreeningItem.objects.filter(pk=item_id, claims__gt=0).update(
+                    claims=F("claims") - 1
+                )
+                released += 1
+    if released:
+        log.info("released %s stale screening claims in review %s", released, review.pk)
+    return released
+
+
+# --- Votes -------------------------------------------------------------------------------------
+
+
+def _evaluate(item: ScreeningItem, settings_obj: ScreeningSettings) -> rules.Outcome:
+    """Apply the settle/conflict rules to a locked item and save what they say."""
+    votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
+    outcome = rules.decide(
+        [d for d, _ in votes],
+        required=settings_obj.reviewers_per_record,
+        maybe_is_include=settings_obj.maybe_policy == MaybePolicy.INCLUDE,
+        reasons=[r for _, r in votes],
+        reasons_must_agree=settings_obj.reasons_required(item.stage),
+    )
+    status = {
+        rules.PENDING: ItemStatus.PENDING,
+        rules.CONFLICT: ItemStatus.CONFLICT,
+        rules.INCLUDED: ItemStatus.INCLUDED,
+        rules.EXCLUDED: ItemStatus.EXCLUDED,
+    }[outcome.status]
+    _set_status(item, status, reason_id=outcome.reason)
+    return outcome
+
+
+def _set_status(item: ScreeningItem, status: str, *, reason_id: Any = None) -> None:
+    settled = status in (ItemStatus.INCLUDED, ItemStatus.EXCLUDED)
+    item.status = status
+    item.final_reason_id = reason_id if status == ItemStatus.EXCLUDED else None
+    item.settled_at = timezone.now() if settled else None
+    item.save(update_fields=["status", "final_reason", "settled_at"])
+    if status == ItemStatus.INCLUDED and item.stage == Stage.TITLE_ABSTRACT:
+        # Included on title and abstract: the record moves on to full-text assessment.
+        ScreeningItem.objects.get_or_create(
+            record_id=item.record_id,
+            stage=Stage.FULL_TEXT,
+            defaults={"review_id": item.review_id},
+        )
+
+
+def _locked_open_item(item: ScreeningItem) -> ScreeningItem:
+    locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status == ItemStatus.NOT_RETRIEVED:
+        raise ValidationError(
+            "This report is marked not retrieved; attach the full text first to assess it."
+        )
+    if locked.status not in OPEN_STATUSES:
+        raise ValidationError("This record is already settled; its votes can no longer change.")
+    return locked
+
+
+def vote_cast(
+    *,
+    user,
+    review: Review,
+    item: ScreeningItem,
+    decision: Any,
+    reason: Any = None,
+    note: Any = "",
+    stage: str | None = None,
+) -> Vote:
+    """Cast or change ``user``'s vote on ``item``; settles the record or makes a conflict when
+    it has all the votes it needs."""
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
+    _check_item(review, item, stage)
+    decision = _clean_decision(decision)
+    note = _clean_text(note, field="note", max_length=MAX_NOTE)
+    settings_obj = selectors.settings_for(review)
+    # A reason only goes with Exclude; one sent along with another decision is dropped.
+    reason_obj = _clean_reason(review, item.stage, reason) if decision == Decision.EXCLUDE else None
+    if (
+        decision == Decision.EXCLUDE
+        and reason_obj is None
+        and settings_obj.reasons_required(item.stage)
+    ):
+        raise ValidationError(
+            {"reason": "Choose a reason for excluding: this review requires one at this stage."}
+        )
+    with transaction.atomic():
+        locked = _locked_open_item(item)
+        if locked.stage == Stage.FULL_TEXT:
+            report = FullTextReport.objects.filter(record_id=locked.record_id).first()
+            if report is None or not report.is_available:
+                raise ValidationError(
+                    "Attach the full text (a PDF or a link) before assessing this report, "
+                    "or mark it not retrieved."
+                )
+        assignment = Assignment.objects.filter(item=locked, reviewer=user).first()
+        if assignment is None:
+            if not _claim(review, locked.pk, user, locked.stage, settings_obj.reviewers_per_record):
+                raise ValidationError(
+                    "This record already has all the reviewers it needs; "
+                    "it was passed to someone else."
+                )
+            assignment = Assignment.objects.get(item=locked, reviewer=user)
+        vote = Vote.objects.filter(item=locked, reviewer=user).first()
+        if vote is not None and (vote.decision, vote.reason_id, vote.note) == (
+            decision,
+            reason_obj.pk if reason_obj else None,
+            note,
+        ):
+            return vote
+        action = VoteAction.CHANGED if vote is not None else VoteAction.CAST
+        if vote is None:
+            vote = Vote(
+                review=review,
+                item=locked,
+                record_id=locked.record_id,
+                stage=locked.stage,
+                reviewer=user,
+            )
+        vote.decision, vote.reason, vote.note = decision, reason_obj, note
+        vote.save()
+        VoteEvent.objects.create(
+            review=review,
+            item=locked,
+            stage=locked.stage,
+            reviewer=user,
+            action=action,
+            decision=decision,
+            reason_label=reason_obj.label if reason_obj else "",
+            note=note,
+        )
+        if assignment.voted_at is None:
+            Assignment.objects.filter(pk=assignment.pk).update(voted_at=timezone.now())
+        _evaluate(locked, settings_obj)
+        audit_record(
+            actor=user,
+            review=review,
+            verb="voted" if action == VoteAction.CAST else "changed vote",
+            obj=locked,
+            object_repr=_item_repr(locked),
+            # No decision here: the audit log is not blinded (see the module docstring).
+            changes={"stage": locked.stage, "record": locked.record_id},
+        )
+    item.status = locked.status
+    return vote
+
+
+def vote_withdraw(*, user, review: Review, vote: Vote) -> ScreeningItem:
+    """Take back ``user``'s own vote on a record that is not settled; the record returns to the
+    front of their queue."""
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
+    if vote.review_id != review.pk or vote.reviewer_id != user.pk:
+        raise PermissionDenied("You can only withdraw your own votes.")
+    with transaction.atomic():
+        locked = _locked_open_item(vote.item)
+        vote = Vote.objects.select_related("reason").get(pk=vote.pk)
+        VoteEvent.objects.create(
+            review=review,
+            item=locked,
+            stage=locked.stage,
+            reviewer=user,
+            action=VoteAction.WITHDRAWN,
+            decision=vote.decision,
+            reason_label=vote.reason.label if vote.reason else "",
+            note=vote.note,
+        )
+        vote.delete()
+        # The claim stays (the slot is still theirs) and is open again; a fresh claim time
+        # keeps it from being handed to someone else as stale.
+        Assignment.objects.filter(item=locked, reviewer=user).update(
+            voted_at=None, claimed_at=timezone.now()
+        )
+        _evaluate(locked, selectors.settings_for(review))
+        audit_record(
+            actor=user,
+            review=review,
+            verb="withdrew vote",
+            obj=locked,
+            object_repr=_item_repr(locked),
+            changes={"stage": locked.stage, "record": locked.record_id},
+        )
+    return ScreeningItem.objects.select_related("record").get(pk=locked.pk)
+
+
+def vote_undo(*, user, review: Review, stage: str) -> ScreeningItem:
+    """Withdraw ``user``'s most recent vote at ``stage`` and return its record."""
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
+    stage = clean_stage(stage)
+    last = (
+        Vote.objects.filter(review=review, stage=stage, reviewer=user)
+        .select_related("item")
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
+    if last is None:
+        raise ValidationError("You have no vote to undo at this stage.")
+    if last.item.status not in OPEN_STATUSES:
+        raise ValidationError(
+            "Your last vote has already settled its record, so it can no longer be undone."
+        )
+    return vote_withdraw(user=user, review=review, vote=last)
+
+
+# --- Conflicts ---------------------------------------------------------------------------------
+
+
+def conflict_resolve(
+    *,
+    user,
+    review: Review,
+    item: ScreeningItem,
+    decision: Any,
+    reason: Any = None,
+    note: Any = "",
+    stage: str | None = None,
+) -> Resolution:
+    """Settle a record in conflict (by a lead, or a reviewer the review's policy allows)."""
+    require_member(user=user, review=review)
+    _check_item(review, item, stage)
+    decision = _clean_decision(decision, allowed=[Decision.INCLUDE, Decision.EXCLUDE])
+    note = _clean_text(note, field="note", max_length=MAX_NOTE)
+    settings_obj = selectors.settings_for(review)
+    reason_obj = _clean_reason(review, item.stage, reason) if decision == Decision.EXCLUDE else None
+    if not selectors.may_resolve(user=user, review=review, item=item):
+        policy = ResolverPolicy(settings_obj.resolvers).label.lower()
+        raise PermissionDenied(f"In this review conflicts are resolved by: {policy}.")
+    if (
+        decision == Decision.EXCLUDE
+        and reason_obj is None
+        and settings_obj.reasons_required(item.stage)
+    ):
+        raise ValidationError({"reason": "Choose a reason for excluding this record."})
+    with transaction.atomic():
+        locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+        if locked.status != ItemStatus.CONFLICT:
+            raise ValidationError("This record is not in conflict (any more); nothing changed.")
+        resolution = Resolution.objects.create(
+            item=locked, decision=decision, reason=reason_obj, note=note, resolved_by=user
+        )
+        status = ItemStatus.INCLUDED if decision == Decision.INCLUDE else ItemStatus.EXCLUDED
+        _set_status(locked, status, reason_id=reason_obj.pk if reason_obj else None)
+        audit_record(
+            actor=user,
+            review=review,
+            verb="resolved conflict",
+            obj=locked,
+            object_repr=_item_repr(locked),
+            changes={
+                "stage": locked.stage,
+                "record": locked.record_id,
+                "decision": decision,
+                "reason": reason_obj.label if reason_obj else "",
+            },
+        )
+    item.status = locked.status
+    return resolution
+
+
+# --- Full texts --------------------------------------------------------------------------------
+
+
+def _check_pdf(upload) -> tuple[str, int]:
+    """Size, PDF signature and SHA-256 of an uploaded file; ``ValidationError`` if not a PDF."""
+    size = getattr(upload, "size", None)
+    if size is None:
+        raise ValidationError({"file": "No file was received."})
+    if size == 0:
+        raise ValidationError({"file": "The file is empty."})
+    if size > MAX_PDF_BYTES:
+        raise ValidationError(
+            {"file": f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+                     f"{MAX_PDF_BYTES // 1024 // 1024} MB."}
+        )  # fmt: skip
+    upload.seek(0)
+    head = upload.read(PDF_MAGIC_WINDOW)
+    if b"%PDF-" not in head:
+        raise ValidationError({"file": "This is not a PDF (it does not start with %PDF)."})
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in (
+        upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+    ):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), size
+
+
+def _full_text_item(review: Review, item: ScreeningItem) -> None:
+    _check_item(review, item, None)
+    if item.stage != Stage.FULL_TEXT:
+        raise ValidationError("Full texts belong to records at the full-text stage.")
+
+
+def report_attach(
+    *, user, review: Review, item: ScreeningItem, upload=None, url: Any = ""
+) -> FullTextReport:
+    """Attach the full text of a record at the full-text stage: a PDF upload or a link.
+
+    The file is checked (size, the %PDF signature) and stored through Django's storage under a
+    name made from its hash; a report marked not retrieved becomes available again.
+    """
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="attach full texts")
+    _full_text_item(review, item)
+    url = _clean_text(url, field="url", max_length=MAX_URL)
+    if (upload is None) == (not url):
+        raise ValidationError("Give either a PDF file or a link, not both and not neither.")
+    sha = ""
+    size = 0
+    if upload is not None:
+        sha, size = _check_pdf(upload)
+    else:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise ValidationError(
+                {"url": "Give a full web address starting with https://."}
+            ) from None
+    old_file = None
+    with transaction.atomic():
+        locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+        report, _ = FullTextReport.objects.select_for_update().get_or_create(
+            record_id=locked.record_id, defaults={"review": review, "added_by": user}
+        )
+        if upload is not None:
+            same_file = bool(report.file) and report.sha256 == sha
+            if report.file and not same_file:
+                old_file = report.file.name
+            report.sha256, report.size = sha, size
+            report.original_name = _clean_text(
+                (getattr(upload, "name", "") or "")[:255], field="file", max_length=255
+            )
+            report.url = ""
+            if not same_file:
+                report.file.save(f"{sha}.pdf", File(upload), save=False)
+        else:
+            if report.file:
+                old_file = report.file.name
+            report.file = ""
+            report.original_name, report.size, report.sha256 = "", 0, ""
+            report.url = url
+        report.not_retrieved_reason = ""
+        report.added_by = user
+        report.save()
+        if locked.status == ItemStatus.NOT_RETRIEVED:
+            _set_status(locked, ItemStatus.PENDING)
+        audit_record(
+            actor=user,
+            review=review,
+            verb="attached full text",
+            obj=locked,
+            object_repr=_item_repr(locked),
+            changes={"record": locked.record_id, "file": report.original_name, "url": report.url,
+                     "sha256": report.sha256},
+        )  # fmt: skip
+        if old_file and not FullTextReport.objects.filter(file=old_file).exists():
+            storage = report.file.storage
+            transaction.on_commit(lambda: storage.delete(old_file))
+    return report
+
+
+def report_not_retrieved(
+    *, user, review: Review, item: ScreeningItem, reason: Any
+) -> FullTextReport:
+    """Record that a report could not be obtained, and why (a PRISMA 2020 box)."""
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="mark reports not retrieved")
+    _full_text_item(review, item)
+    reason = _clean_text(reason, field="reason", max_length=MAX_NOT_RETRIEVED_REASON, required=True)
+    with transaction.atomic():
+        locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+        if locked.status != ItemStatus.PENDING:
+            raise ValidationError(
+                "Only a report still awaiting assessment can be marked not retrieved."
+            )
+        report, _ = FullTextReport.objects.select_for_update().get_or_create(
+            record_id=locked.record_id, defaults={"review": review, "added_by": user}
+        )
+        if report.is_available:
+            raise ValidationError("A full text is attached to this record already.")
+        report.not_retrieved_reason = reason
+        report.added_by = user
+        report.save()
+        _set_status(locked, ItemStatus.NOT_RETRIEVED)
+        audit_record(
+            actor=user,
+            review=review,
+            verb="marked not retrieved",
+            obj=locked,
+            object_repr=_item_repr(locked),
+            changes={"record": locked.record_id, "reason": reason},
+        )
+    return report
