@@ -23,6 +23,7 @@ from .ids import accession_from_url, doi_from_url, pmid_from_text
 from .records import (
     ParsedRecord,
     build_record,
+    first_doi,
     first_of,
     normalise_issn,
     normalise_pages,
@@ -112,7 +113,7 @@ def bibtex_record(entry: model.Entry, source_line: int) -> ParsedRecord:
             separator = ";" if ";" in value else ","
             keywords.extend(part.strip() for part in value.split(separator))
     url = first_of(fields, "url")
-    doi = first_of(fields, "doi") or doi_from_url(url)
+    doi = first_doi(fields.get("doi", ())) or doi_from_url(url)
     return build_record(
         raw=fields,
         source_line=source_line,

@@ -243,7 +243,11 @@ def build_record(
     url: str | None = "",
     accession_number: str | None = "",
 ) -> ParsedRecord:
-    """Make a :class:`ParsedRecord`, cleaning every text field the same way for all formats."""
+    """Make a :class:`ParsedRecord`, cleaning every text field the same way for all formats.
+
+    ``doi`` must already be normalised (readers pick it with :func:`first_doi`, which they need
+    anyway to skip junk candidates); everything else is cleaned here.
+    """
     return ParsedRecord(
         title=clean_text(title),
         abstract=clean_text(abstract),
@@ -253,7 +257,7 @@ def build_record(
         volume=clean_text(volume),
         issue=clean_text(issue),
         pages=clean_text(pages),
-        doi=normalise_doi(doi),
+        doi=doi or "",
         pmid=clean_text(pmid),
         issn=clean_text(issn),
         keywords=_dedupe(clean_list(keywords)),

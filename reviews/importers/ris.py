@@ -129,34 +129,66 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
         raise ImportFormatError("no RIS records found (no line starts with 'TY  - ')")
 
 
+_TITLE_TAGS = ("TI", "T1", "CT")
+_YEAR_TAGS = ("PY", "Y1", "DA")
+_JOURNAL_TAGS = ("JF", "T2", "JO", "JA", "J2", "J1")
+_ISSUE_TAGS = ("IS", "CP")
+_DOI_TAGS = ("DO", "DI", "L3", "M3")
+_URL_FIELD_TAGS = ("UR", "LK")
+_DATABASE_TAGS = ("DB", "DP")
+
+
+def _first(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    # first_of() for values read_ris() has already stripped; this runs ~15 times a record.
+    for tag in tags:
+        values = raw.get(tag)
+        if values:
+            for value in values:
+                if value:
+                    return value
+    return ""
+
+
 def ris_record(raw: dict[str, list[str]], source_line: int) -> ParsedRecord:
     """Map a RIS record's tags to a :class:`ParsedRecord` (tag meanings per vendor, see module)."""
-    urls = all_of(raw, *_URL_TAGS)
-    abstracts = [v for v in raw.get("AB", ()) if v and not _COPYRIGHT_AB.match(v)]
-    abstract = " ".join(abstracts) if abstracts else first_of(raw, "N2")
-    sp, ep = first_of(raw, "SP"), first_of(raw, "EP")
-    if _NO_PAGES.match(sp) or _NO_PAGES.match(ep):
+    get = raw.get
+    urls = [url for tag in _URL_TAGS for url in get(tag, ())]
+    abstract = ""
+    if "AB" in raw:
+        abstract = " ".join(v for v in raw["AB"] if v and not _COPYRIGHT_AB.match(v))
+    if not abstract and "N2" in raw:
+        abstract = _first(raw, ("N2",))
+    sp = _first(raw, ("SP",))
+    ep = _first(raw, ("EP",))
+    if (sp and _NO_PAGES.match(sp)) or (ep and _NO_PAGES.match(ep)):
         sp = ep = ""
-    database = " ".join(all_of(raw, "DB", "DP")).lower()
+    doi = ""
+    for tag in _DOI_TAGS:
+        if tag in raw:
+            doi = first_doi(raw[tag])
+            if doi:
+                break
+    if not doi and urls:
+        doi = first_doi_from_urls(urls)
     return build_record(
         raw=raw,
         source_line=source_line,
-        title=first_of(raw, "TI", "T1", "CT") or _book_title(raw),
+        title=_first(raw, _TITLE_TAGS) or _book_title(raw),
         abstract=abstract,
-        authors=raw.get("AU") or raw.get("A1") or (),
-        year=parse_year(first_of(raw, "PY"), first_of(raw, "Y1"), first_of(raw, "DA")),
-        journal=first_of(raw, "JF", "T2", "JO", "JA", "J2", "J1"),
-        volume=first_of(raw, "VL"),
-        issue=first_of(raw, "IS", "CP"),
-        pages=normalise_pages(sp, ep),
-        doi=first_doi(all_of(raw, "DO", "DI", "L3", "M3")) or first_doi_from_urls(urls),
-        pmid=_pmid(raw, database, urls),
-        issn=normalise_issn(*raw.get("SN", ())),
-        keywords=raw.get("KW", ()),
-        language=first_of(raw, "LA"),
-        publication_type=ris_type(first_of(raw, "TY"), default="GEN"),
-        url=first_of(raw, "UR", "LK"),
-        accession_number=first_of(raw, "AN") or _accession_from_urls(urls),
+        authors=get("AU") or get("A1") or (),
+        year=parse_year(*(_first(raw, (tag,)) for tag in _YEAR_TAGS)),
+        journal=_first(raw, _JOURNAL_TAGS),
+        volume=_first(raw, ("VL",)),
+        issue=_first(raw, _ISSUE_TAGS),
+        pages=normalise_pages(sp, ep) if sp or ep else "",
+        doi=doi,
+        pmid=_pmid(raw, urls),
+        issn=normalise_issn(*get("SN", ())),
+        keywords=get("KW", ()),
+        language=_first(raw, ("LA",)),
+        publication_type=ris_type(_first(raw, ("TY",)), default="GEN"),
+        url=_first(raw, _URL_FIELD_TAGS),
+        accession_number=_first(raw, ("AN",)) or _accession_from_urls(urls),
     )
 
 
@@ -164,22 +196,27 @@ def _book_title(raw: dict[str, list[str]]) -> str:
     return first_of(raw, "BT") if first_of(raw, "TY") in ("BOOK", "EBOOK", "EDBOOK") else ""
 
 
-def _pmid(raw: dict[str, list[str]], database: str, urls: list[str]) -> str:
-    for tag in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "AN"):
+_PMID_TAGS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "AN")
+
+
+def _pmid(raw: dict[str, list[str]], urls: list[str]) -> str:
+    for tag in _PMID_TAGS:
         for value in raw.get(tag, ()):
-            if value.strip().upper().startswith("PMID"):
+            if value[:4].upper() == "PMID":
                 pmid = pmid_from_text(value)
                 if pmid:
                     return pmid
     # Scopus writes the PubMed ID bare in C2; PubMed through EndNote puts it in AN.
-    if "scopus" in database:
-        pmid = pmid_from_text(first_of(raw, "C2"))
-        if pmid:
-            return pmid
-    if any(name in database for name in ("nlm", "pubmed", "medline")):
-        pmid = pmid_from_text(first_of(raw, "AN"))
-        if pmid:
-            return pmid
+    if "DB" in raw or "DP" in raw:
+        database = " ".join(all_of(raw, *_DATABASE_TAGS)).lower()
+        if "scopus" in database:
+            pmid = pmid_from_text(_first(raw, ("C2",)))
+            if pmid:
+                return pmid
+        if "nlm" in database or "pubmed" in database or "medline" in database:
+            pmid = pmid_from_text(_first(raw, ("AN",)))
+            if pmid:
+                return pmid
     for url in urls:
         if "pubmed" in url or "ncbi.nlm.nih.gov" in url:
             pmid = pmid_from_text(url)

@@ -21,6 +21,7 @@ from .records import (
     ParsedRecord,
     build_record,
     first_doi,
+    normalise_doi,
     normalise_issn,
     normalise_pages,
     parse_year,
@@ -201,7 +202,7 @@ def _scopus_mapper(header: Sequence[str]) -> RowMapper:
             volume=row.get("Volume"),
             issue=row.get("Issue"),
             pages=normalise_pages(row.get("Page start"), row.get("Page end")),
-            doi=row.get("DOI"),
+            doi=normalise_doi(row.get("DOI")),
             pmid=pmid_from_text(row.get("PubMed ID")),
             issn=normalise_issn(row.get("ISSN")),
             keywords=_split_list(row.get("Author Keywords"))
@@ -289,7 +290,7 @@ def _generic_mapper(header: Sequence[str], mapping: Mapping[str, str]) -> RowMap
             pages=normalise_pages(pages)
             if pages
             else normalise_pages(get(row, "start_page"), get(row, "end_page")),
-            doi=get(row, "doi") or doi_from_url(get(row, "url")),
+            doi=normalise_doi(get(row, "doi")) or doi_from_url(get(row, "url")),
             pmid=pmid_from_text(get(row, "pmid")),
             issn=normalise_issn(get(row, "issn")),
             keywords=_split_list(get(row, "keywords")),

@@ -16,6 +16,7 @@ from .errors import ImportFormatError
 from .records import (
     ParsedRecord,
     build_record,
+    first_doi,
     first_of,
     normalise_issn,
     normalise_pages,
@@ -114,7 +115,7 @@ def wos_record(raw: dict[str, list[str]], source_line: int) -> ParsedRecord:
         volume=first_of(raw, "VL"),
         issue=first_of(raw, "IS"),
         pages=pages,
-        doi=first_of(raw, "DI", "D2"),
+        doi=first_doi(raw.get("DI", []) + raw.get("D2", [])),
         pmid=first_of(raw, "PM"),
         issn=normalise_issn(first_of(raw, "SN"), first_of(raw, "EI")),
         keywords=_split_semicolons([*raw.get("DE", ()), *raw.get("ID", ())]),
