@@ -83,6 +83,10 @@ class ParsedRecord:
         return {name: getattr(self, name) for name in self.NORMALISED_FIELDS}
 
 
+def _unescape(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
 def clean_text(value: str | None) -> str:
     """Strip HTML tags, unescape entities, drop control characters, collapse whitespace."""
     if not value:
@@ -91,11 +95,14 @@ def clean_text(value: str | None) -> str:
     if "<" in text:
         text = _BREAK_TAG_RE.sub(" ", text)
         text = _TAG_RE.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
-        # Lens and some EBSCO abstracts arrive double-escaped ("&amp;lt;p&amp;gt;").
-        if "&" in text and _ENTITY_RE.search(text):
-            text = html.unescape(text)
+    if "&" in text and ";" in text:
+        # Only "&name;" / "&#nn;" entities: html.unescape() alone would also turn the legacy
+        # "&not" or "&copy" inside "R&D"-style text and URL query strings into symbols.
+        double = "&amp;" in text
+        text = _ENTITY_RE.sub(_unescape, text)
+        if double and "&" in text:
+            # Lens and some EBSCO abstracts arrive double-escaped ("&amp;lt;p&amp;gt;").
+            text = _ENTITY_RE.sub(_unescape, text)
         if "<" in text:
             text = _TAG_RE.sub("", text)
     if text.isprintable():

@@ -60,15 +60,13 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
     start = 0
     pending: dict[str, list[str]] | None = None  # closed, not yet yielded (Ovid's NL may follow)
     pending_start = 0
-    last: list[str] | None = None  # the values of the last tag seen, for continuation lines
-    last_is_list = False
+    last_tag = ""  # the last tag seen in the record, for continuation lines
     count = 0
     number = 0
     match_tag = _TAG_RE.match
-    list_tags = _LIST_TAGS
     for number, line in enumerate(lines, start=1):
         # Fast path for the common well-formed "XX  - value" line; the regex for the rest.
-        if line[2:6] == "  - " and line[:1] > " ":
+        if line.startswith("  - ", 2) and line[0] > " ":
             tag = line[:2]
             value = line[6:].strip()
         else:
@@ -76,13 +74,14 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
             if found is None:
                 # Untagged: continues the last value inside a record; ignored outside one
                 # (Ovid's "1." record numbers and "Link to the Ovid Full Text" lines).
-                if raw is not None and last is not None:
+                if raw is not None and last_tag:
                     text = line.strip()
                     if text:
-                        if last_is_list or not last:
-                            last.append(text)
+                        values = raw[last_tag]
+                        if last_tag in _LIST_TAGS or not values:
+                            values.append(text)
                         else:
-                            last[-1] = f"{last[-1]}\n{text}" if last[-1] else text
+                            values[-1] = f"{values[-1]}\n{text}" if values[-1] else text
                 continue
             tag, value = found.group(1), (found.group(2) or "").strip()
         if raw is not None:
@@ -90,14 +89,15 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
                 if pending is not None:
                     count += 1
                     yield ris_record(pending, pending_start)
-                pending, pending_start, raw, last = raw, start, None, None
+                pending, pending_start, raw, last_tag = raw, start, None, ""
                 continue
             if tag != "TY":
                 values = raw.get(tag)
                 if values is None:
-                    values = raw[tag] = []
-                values.append(value)
-                last, last_is_list = values, tag in list_tags
+                    raw[tag] = [value]
+                else:
+                    values.append(value)
+                last_tag = tag
                 continue
             # TY inside a record: the record had no ER. Close it and go on, as EndNote does.
             if pending is not None:
@@ -112,7 +112,7 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
                 pending = None
             raw = {"TY": [value]}
             start = number
-            last, last_is_list = raw["TY"], False
+            last_tag = "TY"
         elif tag != "ER" and pending is not None:
             # A tag after ER: Ovid's NL (journal abbreviation) belongs to the closed record.
             pending.setdefault(tag, []).append(value)

@@ -146,3 +146,9 @@ def test_it_reads_pmids_and_accession_numbers_from_text_and_links():
     assert accession_from_url("https://www.scopus.com/inward/record.uri?eid=2-s2.0-850&x=1") == (
         "2-s2.0-850"
     )
+
+
+def test_it_leaves_ampersands_that_are_not_entities_alone():
+    assert clean_text("R&D at AT&T; see a.php?x=1&copy=2&not=3") == (
+        "R&D at AT&T; see a.php?x=1&copy=2&not=3"
+    )
