@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import transaction
+from django.db import connections, models, transaction
+from django.utils import timezone
 
 from . import importers
 from .access import require_role
@@ -246,6 +248,44 @@ def _record_from(parsed: importers.ParsedRecord, batch: ImportBatch) -> Record:
     )
 
 
+_COPY_FIELDS = [
+    f
+    for f in Record._meta.concrete_fields
+    if not f.primary_key  # the id comes from the sequence
+]
+
+
+def _insert(records: list[Record]) -> None:
+    """Insert a batch of records: COPY on PostgreSQL, bulk_create elsewhere.
+
+    Django's bulk_create on psycopg 3 binds parameters on the client, quoting every JSON value
+    in Python; for 100,000 records with their raw fields that took longer than parsing them.
+    COPY streams rows in PostgreSQL's own text format instead (same transaction, same rows).
+    """
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        Record.objects.bulk_create(records)
+        return
+    now = timezone.now()
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _COPY_FIELDS)
+    table = connection.ops.quote_name(Record._meta.db_table)
+    sql = f"COPY {table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for record in records:
+            record.created_at = now
+            row = []
+            for f in _COPY_FIELDS:
+                value = getattr(record, f.attname)
+                if isinstance(f, models.JSONField):
+                    value = json.dumps(value, ensure_ascii=False)
+                elif isinstance(value, str):
+                    # PostgreSQL text cannot hold NUL; the parsers strip control
+                    # characters already, this is the last guard.
+                    value = value.replace("\x00", "")
+                row.append(value)
+            copy.write_row(row)
+
+
 def _validate_import(*, review: Review, params: dict[str, Any]) -> None:
     batch_id = params.get("batch_id")
     if (
@@ -270,7 +310,7 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
             stream = importers.open_records(fh, filename=batch.original_name, mapping=mapping)
             progress(1, f"Reading {stream.detected.format.label} ({stream.encoding})")
             for chunk in stream.batches(INSERT_BATCH):
-                Record.objects.bulk_create([_record_from(r, batch) for r in chunk])
+                _insert([_record_from(r, batch) for r in chunk])
                 imported += len(chunk)
                 done = fh.tell() / batch.size if batch.size else 1
                 progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
