@@ -13,6 +13,7 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import BinaryIO
 
 from .errors import ImportFormatError
@@ -92,6 +93,7 @@ _EMBASE_SOURCE = re.compile(
 _LIST_SPLIT = re.compile(r"\s*[;|\n]\s*")
 
 
+@lru_cache(maxsize=4096)
 def _norm(column: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", column.lower()).strip()
 
