@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from .constants import Role
-from .models import AuditEvent, Job, Membership, Review
+from .models import AuditEvent, ImportBatch, Job, Membership, Record, Review, Search
 
 User = get_user_model()
 
@@ -91,5 +91,82 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "object_id",
             "object_repr",
             "changes",
+        ]
+        read_only_fields = fields
+
+
+class SearchSerializer(serializers.ModelSerializer):
+    record_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Search
+        fields = [
+            "id",
+            "database",
+            "platform",
+            "date_searched",
+            "query",
+            "reported_hits",
+            "notes",
+            "record_count",
+            "created_at",
+        ]
+        read_only_fields = ["id", "record_count", "created_at"]
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "search",
+            "original_name",
+            "size",
+            "sha256",
+            "status",
+            "format",
+            "encoding",
+            "encoding_fell_back",
+            "parsed",
+            "imported",
+            "skipped",
+            "skipped_count",
+            "error",
+            "job",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    confirm_duplicate = serializers.BooleanField(required=False, default=False)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    database = serializers.CharField(source="search.database", read_only=True)
+
+    class Meta:
+        model = Record
+        fields = [
+            "id",
+            "search",
+            "database",
+            "title",
+            "abstract",
+            "authors",
+            "year",
+            "journal",
+            "volume",
+            "issue",
+            "pages",
+            "doi",
+            "pmid",
+            "issn",
+            "keywords",
+            "language",
+            "publication_type",
+            "url",
+            "accession_number",
         ]
         read_only_fields = fields

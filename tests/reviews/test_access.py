@@ -26,6 +26,9 @@ SAMPLE_OBJECTS = {
     "reviews:search": lambda review: Search.objects.filter(review=review).first().pk,
     "reviews:batch_mapping": lambda review: ImportBatch.objects.filter(review=review).first().pk,
     "reviews:record": lambda review: Record.objects.filter(review=review).first().pk,
+    "api-search-detail": lambda review: Search.objects.filter(review=review).first().pk,
+    "api-search-files": lambda review: Search.objects.filter(review=review).first().pk,
+    "api-record-detail": lambda review: Record.objects.filter(review=review).first().pk,
 }
 
 

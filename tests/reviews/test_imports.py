@@ -387,3 +387,57 @@ def test_the_dashboard_counts_identified_records(lead, review, on_commit):
         upload(lead, review, RIS.encode())
     page = client_for(lead).get("/reviews/exercise/").content.decode()
     assert 'aria-label="2 records identified"' in page
+
+
+def test_the_api_records_a_search_imports_a_file_and_lists_records(lead, review, on_commit):
+    client = client_for(lead)
+    response = client.post(
+        "/api/reviews/exercise/searches/",
+        {
+            "database": "Embase",
+            "platform": "Ovid",
+            "date_searched": "2024-01-31",
+            "reported_hits": 2,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    search_id = response.json()["id"]
+    f = io.BytesIO(RIS.encode())
+    f.name = "embase.ris"
+    with on_commit():
+        response = client.post(f"/api/reviews/exercise/searches/{search_id}/files/", {"file": f})
+    assert response.status_code == 202, response.content
+    files = client.get(f"/api/reviews/exercise/searches/{search_id}/files/").json()["results"]
+    assert files[0]["status"] == "imported" and files[0]["imported"] == 2
+    records = client.get("/api/reviews/exercise/records/?has_doi=yes").json()["results"]
+    assert [r["title"] for r in records] == ["Gambling and debt"]
+    assert (
+        client.get(f"/api/reviews/exercise/records/{records[0]['id']}/").json()["doi"]
+        == "10.1000/abc"
+    )
+
+
+def test_the_api_answers_bad_imports_with_400(lead, review):
+    client = client_for(lead)
+    assert (
+        client.post(
+            "/api/reviews/exercise/searches/", {"database": ""}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/api/reviews/exercise/searches/",
+            {"database": "X", "date_searched": "yesterday"},
+            content_type="application/json",
+        ).status_code
+        == 400
+    )
+    search = imports.search_create(actor=lead, review=review, database="Scopus")
+    junk = io.BytesIO(b"\x00\x01\x02" * 500)
+    junk.name = "junk.ris"
+    response = client.post(f"/api/reviews/exercise/searches/{search.pk}/files/", {"file": junk})
+    assert response.status_code == 400 and "junk.ris" in str(response.json())
+    assert client.post(f"/api/reviews/exercise/searches/{search.pk}/files/", {}).status_code == 400
+    assert not ImportBatch.objects.exists()
