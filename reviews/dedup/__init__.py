@@ -1,0 +1,33 @@
+"""Deduplication engine: pure Python, no Django.
+
+Records in (:class:`DedupRecord`), clusters, automatic merges and a review queue out
+(:class:`DedupResult`). The Django side stores the result; see ``deduplicate`` for the
+incremental options a living review needs.
+"""
+
+from reviews.dedup.engine import (
+    Cluster,
+    DedupConfig,
+    DedupCounts,
+    DedupResult,
+    ScoredPair,
+    deduplicate,
+)
+from reviews.dedup.merge import BestFields, best_fields, choose_primary, completeness
+from reviews.dedup.records import DedupRecord
+from reviews.dedup.scoring import FieldComparison
+
+__all__ = [
+    "BestFields",
+    "Cluster",
+    "DedupConfig",
+    "DedupCounts",
+    "DedupRecord",
+    "DedupResult",
+    "FieldComparison",
+    "ScoredPair",
+    "best_fields",
+    "choose_primary",
+    "completeness",
+    "deduplicate",
+]
