@@ -16,6 +16,7 @@ The conventions (truncation, ``vt``, Knapp-Hartung, the ML/REML boundary) follow
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,7 +159,10 @@ def _fisher_step(b: Batch, tau2: np.ndarray, reml: bool) -> np.ndarray:
 
 
 def solve_score(
-    terms, t0: np.ndarray, rows: np.ndarray, vscale: np.ndarray
+    terms: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+    t0: np.ndarray,
+    rows: np.ndarray,
+    vscale: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Find the ML/REML τ² from ``t0`` the way metafor's Fisher scoring does, but converged.
 
@@ -368,7 +372,9 @@ def fit_batch(b: Batch, method: str, test: str, alpha: float) -> BatchFit:
     )
 
 
-def chunked_masks(k: int, kind: str, max_cells: int = 2_000_000):
+def chunked_masks(
+    k: int, kind: str, max_cells: int = 2_000_000
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (row indices, mask) chunks for leave-one-out or cumulative batches of size k."""
     rows_per = max(1, max_cells // max(k, 1))
     for start in range(0, k, rows_per):

@@ -235,7 +235,7 @@ def _p(p: float | None, digits: int = 4) -> str:
 
 def _p_eq(p: float | None, digits: int = 4) -> str:
     text = _p(p, digits)
-    return f"p-val {text}" if text.startswith("<") else f"p-val = {text}"
+    return f"p-val < {text[1:]}" if text.startswith("<") else f"p-val = {text}"
 
 
 def _stars(p: float) -> str:

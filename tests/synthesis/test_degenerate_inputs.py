@@ -262,3 +262,16 @@ def test_escalc_turns_infinite_results_into_nan():
     res = escalc("OR", ai=[0, 3], bi=[10, 7], ci=[3, 4], di=[7, 6], add=0)
     assert math.isnan(res.yi[0]) and math.isnan(res.vi[0])
     assert np.isfinite(res.yi[1])
+
+
+def test_a_fit_that_does_not_converge_says_so(monkeypatch):
+    from synthesis.stats import StatsConvergenceError, _batch
+
+    fit = meta_fit(Y, V, method="REML")
+    monkeypatch.setattr(_batch, "MAXITER", 1)
+    with pytest.raises(StatsConvergenceError, match="did not converge"):
+        meta_fit(Y, V, method="REML")
+    res = leave_one_out(fit)
+    assert not res.converged.all()
+    assert np.isnan(res.estimate[~res.converged]).all()  # metafor reports NA for these
+    assert np.isfinite(res.estimate[res.converged]).all()

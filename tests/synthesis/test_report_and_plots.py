@@ -77,7 +77,7 @@ def test_the_text_summary_reads_like_metafor():
     case = _bcg()
     text = summary_text(meta_analyse(case["inputs"]["yi"], case["inputs"]["vi"], test="knha"))
     assert "Random-Effects Model (k = 13; tau^2 estimator: REML)" in text
-    assert "Q(df = 12) = 152.2330, p-val <.0001" in text
+    assert "Q(df = 12) = 152.2330, p-val < .0001" in text
     assert "-0.7145" in text and "-3.9522" in text
     assert "Prediction interval (95%): [-1.9960, 0.5670]" in text
     assert "Kendall's tau = 0.0256, p = 0.9524" in text
