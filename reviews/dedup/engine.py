@@ -134,8 +134,13 @@ class _Clusters:
             return False
         return any(self.find(k) == root_b for k in marked_a)
 
-    def identifiers_conflict(self, root_a: int, root_b: int) -> bool:
-        for table in (self.dois, self.pmids):
+    def identifiers_conflict(
+        self, root_a: int, root_b: int, *, dois: bool = True, pmids: bool = True
+    ) -> bool:
+        """Whether the two clusters hold DOIs (PMIDs) and share none."""
+        for table, wanted in ((self.dois, dois), (self.pmids, pmids)):
+            if not wanted:
+                continue
             a, b = table.get(root_a), table.get(root_b)
             if a and b and not a & b:
                 return True
@@ -299,9 +304,12 @@ def _deduplicate(
         a_record, b_record = prepared[i], prepared[j]
         # The pair's own identifiers were weighed by its score; a conflict between the two
         # clusters' other members was not, so a person decides.
-        checked_doi = a_record.doi and b_record.doi
-        checked_pmid = a_record.pmid and b_record.pmid
-        if not (checked_doi and checked_pmid) and clusters.identifiers_conflict(a, b):
+        if clusters.identifiers_conflict(
+            a,
+            b,
+            dois=not (a_record.doi and b_record.doi),
+            pmids=not (a_record.pmid and b_record.pmid),
+        ):
             doubtful.append((score, i, j))
             continue
         clusters.union(a, b)

@@ -74,8 +74,9 @@ class PreparedRecord:
 def prepare_record(record: DedupRecord, index: int, *, is_new: bool = True) -> PreparedRecord:
     """Normalise every field of ``record`` once; ``index`` is its position in the run."""
     title = normalise_title(record.title)
-    authors = author_keys(record.authors)
-    year = record.year
+    # A bare string (hand entry, an old import) would otherwise be read letter by letter.
+    names = record.authors
+    authors = author_keys([names] if isinstance(names, str) else names)
     return PreparedRecord(
         index=index,
         id=record.id,
@@ -83,7 +84,7 @@ def prepare_record(record: DedupRecord, index: int, *, is_new: bool = True) -> P
         title_key=compact(title),
         authors=authors,
         surnames=frozenset(a.last for a in authors),
-        year=year if isinstance(year, int) and 1000 <= year <= 2999 else normalise_year(year),
+        year=normalise_year(record.year),
         journal=journal_tokens(record.journal),
         # ISSNs hide in the ISBN field too (ASySD's test set, EndNote's "SN" tag).
         issns=frozenset(
