@@ -158,7 +158,7 @@ class _Clusters:
         return root_a
 
 
-def _normalised_pairs(
+def _pairs_as_indices(
     pairs: Iterable[tuple[int, int]], index_of: Mapping[int, int]
 ) -> list[tuple[int, int]]:
     result = []
@@ -208,6 +208,17 @@ def deduplicate(
     Returns
     -------
     DedupResult
+        Deterministic for the same input.
+
+    Notes
+    -----
+    After an import, pass the new records as ``records`` and the review's others as
+    ``existing`` with their clusters. For a full rerun pass every record as ``records`` and,
+    in ``existing_clusters``, only the clusters people made or confirmed, so that automatic
+    merges are recomputed under the current rules. The engine knows nothing of reviews: the
+    caller passes one review's records, which is what keeps merges inside a review.
+    ``merged_pairs`` and ``queued_pairs`` hold this run's pairs only; a queued pair from an
+    earlier run whose records now share a cluster is settled.
     """
     # The run allocates millions of small acyclic objects (pairs, scores); the cyclic garbage
     # collector would scan them over and over for nothing (a quarter of the time at 100k).
@@ -272,7 +283,7 @@ def _deduplicate(
                 clusters.union(a, b)
         else:
             first_member[key] = position
-    for i, j in _normalised_pairs(judged_different, index_of):
+    for i, j in _pairs_as_indices(judged_different, index_of):
         clusters.forbid(i, j)
 
     pairs = candidate_pairs(prepared, max_block=config.max_block, window=config.window)
