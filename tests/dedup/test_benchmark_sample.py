@@ -1,7 +1,7 @@
 """The engine on samples of the two labelled benchmark sets (``tests/data/dedup``).
 
 The bounds are the targets of issue 5 for the full sets, which ``bench/dedup_bench.py``
-measures; the samples hold about a fifth of the records, so a regression shows here first.
+measures; the samples hold a fifth to a quarter of the records, so a regression shows here first.
 """
 
 import csv
