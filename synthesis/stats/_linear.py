@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._batch import ATOL, KNHA_EPS, LL0_TOL, MAXITER, RTOL, solve_score
+from ._batch import KNHA_EPS, LL0_TOL, MAXITER, solve_q_1, solve_score_1
 from .errors import StatsInputError
 
 
@@ -68,16 +68,7 @@ def solve_q_general(
 ) -> tuple[float, bool]:
     """Root of Q(τ²) = target with Q(0) >= target (Newton on a convex decreasing function)."""
     vscale = v.size / float((1.0 / v).sum())
-    t = max(0.0, start)
-    for _ in range(MAXITER):
-        q, dq = q_general(X, y, v, t)
-        if dq == 0:
-            return t, True
-        new = max(0.0, t - (q - target) / dq)
-        if abs(new - t) <= RTOL * new + ATOL * vscale:
-            return new, True
-        t = new
-    return t, False
+    return solve_q_1(lambda t: q_general(X, y, v, t), target, start, vscale)
 
 
 def design_check(X: np.ndarray, k: int, method: str) -> None:
@@ -117,27 +108,24 @@ class Tau2Result:
 def _fisher(X: np.ndarray, y: np.ndarray, v: np.ndarray, reml: bool) -> tuple[float, bool, int]:
     """ML/REML τ² with moderators; the same solver as the intercept-only model."""
     k = X.shape[0]
-    vscale = np.array([k / float((1.0 / v).sum())])
+    vscale = k / float((1.0 / v).sum())
 
-    def terms(tt: np.ndarray) -> tuple[np.ndarray, ...]:
-        pr = Projection(X, y, 1.0 / (v + float(tt[0])))
+    def terms(tau2: float) -> tuple[float, float, float]:
+        pr = Projection(X, y, 1.0 / (v + tau2))
         w = pr.w
-        ypp = float((w * pr.e * pr.e).sum())
         z = w * pr.e
+        ypp = float(z @ pr.e)
         mz = z - pr.Q @ (pr.Q.T @ z)
         yppp = float(mz @ mz)
         if reml:
             trp = float((w * (1 - pr.h)).sum())
             trpp = pr.sum_mm(w, w)
-            return np.array([ypp - trp]), np.array([trpp]), np.array([trpp - 2 * yppp])
-        sw2 = float((w * w).sum())
-        return np.array([ypp - float(w.sum())]), np.array([sw2]), np.array([sw2 - 2 * yppp])
+            return ypp - trp, trpp, trpp - 2 * yppp
+        sw2 = float(w @ w)
+        return ypp - float(w.sum()), sw2, sw2 - 2 * yppp
 
-    t0 = np.array([max(0.0, tau2_he_raw(X, y, v))])
-    tt, conv, iterations = solve_score(terms, t0, np.array([True]), vscale)
-    t = float(tt[0])
-    converged = bool(conv[0])
-    if 0 < t < 1e-9 * vscale[0] and terms(np.zeros(1))[0][0] <= 0:
+    t, converged, iterations = solve_score_1(terms, max(0.0, tau2_he_raw(X, y, v)), vscale)
+    if 0 < t < 1e-9 * vscale and terms(0.0)[0] <= 0:
         t = 0.0
     if converged and t > 0:
         ll0 = loglik(X, y, v, 0.0, reml, with_xx=False)

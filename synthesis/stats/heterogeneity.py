@@ -96,16 +96,16 @@ def heterogeneity_confint(
             return solve_q_general(X, y, v, target)
 
     else:
-        batch = _batch.Batch(y[None, :], v[None, :], np.ones((1, y.size)))
+        # Centred on the first study, as the fits are (see _batch.Batch).
+        q_one = _batch._single_q(y - y[0], v)
+        vscale = y.size / float((1.0 / v).sum())
         df = fit.k - 1
-        yes = np.array([True])
 
         def q_at(t: float) -> float:
-            return float(batch.q(np.array([t]))[0][0])
+            return q_one(t)[0]
 
         def root(target: float) -> tuple[float, bool]:
-            t, conv = _batch.solve_q(batch, np.array([target]), np.zeros(1), yes)
-            return float(t[0]), bool(conv[0])
+            return _batch.solve_q_1(q_one, target, 0.0, vscale)
 
     crit_u = float(_dist.chi2_upper_quantile(alpha / 2, df))  # for the lower bound
     crit_l = float(_dist.chi2_upper_quantile(1 - alpha / 2, df))  # for the upper bound

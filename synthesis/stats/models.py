@@ -209,6 +209,7 @@ def _record(
 ) -> MetaFit:
     tau2 = float(bf.tau2[0])
     w = bf.weights[0]
+    ll_ml, ll_reml = _batch.logliks(batch, bf.tau2)
     return MetaFit(
         k=int(y.size),
         method=method,
@@ -234,8 +235,8 @@ def _record(
         s2w=float(bf.s2w[0]),
         weights=frozen(w),
         weights_pct=frozen(100 * w / w.sum()),
-        ll_ml=float(_batch.loglik(batch, bf.tau2, False, with_xx=False)[0]),
-        ll_reml=float(_batch.loglik(batch, bf.tau2, True, with_xx=True)[0]),
+        ll_ml=float(ll_ml[0]),
+        ll_reml=float(ll_reml[0]) + 0.5 * float(np.log(y.size)),
         converged=bool(bf.converged[0]),
         yi=frozen(y),
         vi=frozen(v),

@@ -302,7 +302,7 @@ def summary_text(analysis: MetaAnalysis) -> str:
     fit = analysis.fit
     lines: list[str] = []
     if fit.method == "FE":
-        lines.append(f"Common-Effect Model (k = {fit.k})")
+        lines.append(f"Fixed-Effects Model (k = {fit.k})")
     else:
         lines.append(f"Random-Effects Model (k = {fit.k}; tau^2 estimator: {fit.method})")
     lines.append("")
