@@ -258,6 +258,7 @@ def metareg_fit(
     test: str = "z",
     level: float = 95.0,
     btt: Sequence[int] | None = None,
+    compute_r2: bool = True,
 ) -> MetaRegFit:
     """Fit a meta-regression with moderators ``mods`` (k-by-m numbers or a ModeratorDesign).
 
@@ -265,6 +266,7 @@ def metareg_fit(
     ``.invcalc``, which keeps un-centred moderators (e.g. a publication year) accurate. τ²
     estimators, truncation and tests follow :func:`synthesis.stats.models.meta_fit`, with k - p
     residual degrees of freedom. ``btt`` gives the 0-based coefficients tested by QM.
+    ``compute_r2=False`` skips the pseudo-R² (it refits the intercept-only model).
 
     Raises
     ------
@@ -330,7 +332,7 @@ def metareg_fit(
         qm_dist = "chisq"
     qep = float(_dist.chi2_sf(lf.qe, lf.qe_df)) if lf.qe_df > 0 else 1.0
     r2: float | None = None
-    if intercept and p > 1:
+    if intercept and p > 1 and compute_r2:
         if method == "FE":
             r2 = _fe_adjusted_r2(X, y, v)
         else:

@@ -220,7 +220,9 @@ def trim_and_fill(
                 "error; pass side='left' or side='right'."
             )
         # Centred on the first study so that identical effects give a slope of exactly 0.
-        reg = metareg_fit(y0 - y0[0], v0, sei, names=("sei",), method=fit.method, test="z")
+        reg = metareg_fit(
+            y0 - y0[0], v0, sei, names=("sei",), method=fit.method, test="z", compute_r2=False
+        )
         side = "right" if reg.b[1] < 0 else "left"
     elif side not in ("left", "right"):
         raise StatsInputError("side must be 'left' or 'right'.")
@@ -240,7 +242,9 @@ def trim_and_fill(
         k0_prev = k0
         beta = _pooled(ys[: k - k0], vs[: k - k0], fit.method)
         yc = ys - beta
-        ranks = stats.rankdata(np.abs(yc), method="ordinal")
+        # R's rank(ties.method = "first"): ties ranked in order of appearance.
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
         signed = np.sign(yc) * ranks
         if estimator == "R0":
             neg = signed[signed < 0]
