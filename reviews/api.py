@@ -72,6 +72,12 @@ class ReviewViewSet(
 
 
 class _ReviewScoped(viewsets.GenericViewSet):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Resolve the review before parsing or validating anything: an outsider must get the
+        # same 404 whatever they send, never a validation error that shows the review exists.
+        self.get_review()
+
     def get_review(self):
         if not hasattr(self, "_review"):
             self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])

@@ -8,8 +8,11 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers register themselves on import.
-        from . import imports, jobs  # noqa: F401
+        from . import deduplication, imports, jobs  # noqa: F401
         from .record_selectors import records_identified
         from .stages import stage_set
 
         stage_set("identification", count=records_identified, url_name="reviews:searches")
+        stage_set(
+            "deduplication", count=deduplication.duplicates_removed, url_name="reviews:dedup"
+        )

@@ -368,7 +368,20 @@ def import_records_job(job: Job, progress) -> dict[str, Any]:
     if batch.status == BatchStatus.IMPORTED:
         # Redelivered after success (acks_late): nothing more to do.
         return {"file": batch.original_name, "imported": batch.imported, "already": True}
-    return import_file(batch, progress)
+    from .deduplication import dedup_run
+
+    summary = import_file(batch, lambda pct, msg: progress(pct * 0.6, msg))
+    # Deduplication runs after every import, against every record already in the review, in
+    # the same transaction: the records never exist undeduplicated for anyone to screen.
+    dedup = dedup_run(
+        review=batch.review,
+        actor=job.created_by,
+        progress=lambda pct, msg: progress(60 + pct * 0.4, msg),
+    )
+    summary["dedup"] = {k: v for k, v in dedup.items() if k != "queued"} | {
+        "queued": len(dedup["queued"])
+    }
+    return summary
 
 
 def records_for_export(records: Iterable[Record]):
@@ -392,7 +405,16 @@ def records_for_export(records: Iterable[Record]):
             url=r.url,
             accession_number=r.accession_number,
         )
-        yield parsed, {"id": r.pk, "search": r.search_id, "database": r.search.database}
+        yield (
+            parsed,
+            {
+                "id": r.pk,
+                "search": r.search_id,
+                "database": r.search.database,
+                "cluster_id": r.cluster_id,
+                "duplicate_of": r.duplicate_of_id,
+            },
+        )
 
 
 def records_export(records, fmt: str) -> IO[bytes]:
@@ -406,7 +428,7 @@ def records_export(records, fmt: str) -> IO[bytes]:
     if fmt == "ris":
         importers.write_ris((parsed for parsed, _extra in rows), text)
     else:
-        importers.write_csv(rows, text)
+        importers.write_csv(rows, text, trailing_columns=("cluster_id", "duplicate_of"))
     text.flush()
     text.detach()
     spool.seek(0)

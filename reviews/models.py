@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .constants import BatchStatus, JobStatus, ReviewStatus, Role
+from .constants import BatchStatus, JobStatus, PairStatus, ReviewStatus, Role
 from .managers import MembershipQuerySet, ReviewQuerySet
 
 slug_validator = RegexValidator(
@@ -228,10 +228,28 @@ class Record(models.Model):
     raw = models.JSONField(default=dict, blank=True)
     source_line = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Deduplication. A record merged into another keeps its row (PRISMA counts it as
+    # identified, then as a duplicate removed); ``duplicate_of`` points at the cluster's
+    # primary record, which is null for primaries and unique records.
+    cluster = models.ForeignKey(
+        "DuplicateCluster",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    dedup_checked = models.BooleanField(default=False)
+    # Fields a primary took from another member: {field: {"from": id, "was": old value}}.
+    filled = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["pk"]
         indexes = [
+            models.Index(fields=["review", "duplicate_of"]),
+            models.Index(fields=["review", "dedup_checked"]),
             models.Index(fields=["review", "doi"]),
             models.Index(fields=["review", "pmid"]),
             models.Index(fields=["review", "year"]),
@@ -251,3 +269,51 @@ class Record(models.Model):
         if len(self.authors) <= 3:
             return "; ".join(self.authors)
         return f"{self.authors[0]}; {self.authors[1]}; … ({len(self.authors)} authors)"
+
+
+class DuplicateCluster(models.Model):
+    """Records that are one publication; every member keeps its search."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="clusters")
+    primary = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    primary_pinned = models.BooleanField(default=False)  # a person chose the primary
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"cluster {self.pk} of {self.primary}"
+
+
+class DuplicatePair(models.Model):
+    """Two records compared by deduplication, and what was decided about them.
+
+    Queued pairs wait for a person; ``different`` and ``undone`` pairs are never merged again.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="duplicate_pairs")
+    left = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    fields = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=12, choices=PairStatus.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(left__lt=models.F("right")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["review", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_records
+from . import views, views_dedup, views_records
 
 app_name = "reviews"
 
@@ -24,4 +24,22 @@ urlpatterns = [
     path("<slug:slug>/records/", views_records.record_list, name="records"),
     path("<slug:slug>/records/export/", views_records.record_export, name="records_export"),
     path("<slug:slug>/records/<int:pk>/", views_records.record_detail, name="record"),
+    path("<slug:slug>/duplicates/", views_dedup.dedup_overview, name="dedup"),
+    path("<slug:slug>/duplicates/run/", views_dedup.dedup_rerun, name="dedup_rerun"),
+    path("<slug:slug>/duplicates/queue/", views_dedup.dedup_queue, name="dedup_queue"),
+    path(
+        "<slug:slug>/duplicates/pairs/<int:pk>/decide/",
+        views_dedup.dedup_decide,
+        name="dedup_decide",
+    ),
+    path(
+        "<slug:slug>/duplicates/records/<int:pk>/unmerge/",
+        views_dedup.dedup_unmerge,
+        name="dedup_unmerge",
+    ),
+    path(
+        "<slug:slug>/duplicates/records/<int:pk>/primary/",
+        views_dedup.dedup_set_primary,
+        name="dedup_primary",
+    ),
 ]

@@ -45,17 +45,18 @@ def write_csv(
     stream: TextIO,
     *,
     extra_columns: Sequence[str] = ("id", "search", "database"),
+    trailing_columns: Sequence[str] = (),
     excel_safe: bool = True,
 ) -> int:
     """Write one CSV row per record; return the number of rows.
 
     Columns are ``extra_columns`` (values taken from the mapping paired with each record, e.g.
     ``(record, {"id": 7, "search": "Scopus 2024-05-01", "database": "Scopus"})``), then
-    :data:`CSV_COLUMNS`. Authors and keywords are joined with ``"; "``. ``stream`` should be
-    opened with ``newline=""``.
+    :data:`CSV_COLUMNS`, then ``trailing_columns`` (also from the mapping). Authors and keywords
+    are joined with ``"; "``. ``stream`` should be opened with ``newline=""``.
     """
     writer = csv.writer(stream)
-    writer.writerow([*extra_columns, *CSV_COLUMNS])
+    writer.writerow([*extra_columns, *CSV_COLUMNS, *trailing_columns])
     count = 0
     for item in records:
         record, extra = item if isinstance(item, tuple) else (item, {})
@@ -72,6 +73,9 @@ def write_csv(
             else:
                 text = str(value)
             row.append(_safe(text) if excel_safe and text else text)
+        for column in trailing_columns:
+            value = extra.get(column, "")
+            row.append("" if value is None else str(value))
         writer.writerow(row)
         count += 1
     return count

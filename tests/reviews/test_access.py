@@ -14,7 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from reviews import imports, services
-from reviews.models import ImportBatch, Job, Membership, Record, Search
+from reviews.models import DuplicatePair, ImportBatch, Job, Membership, Record, Search
 from tests.conftest import client_for, make_user
 
 SAMPLE_OBJECTS = {
@@ -29,6 +29,51 @@ SAMPLE_OBJECTS = {
     "api-search-detail": lambda review: Search.objects.filter(review=review).first().pk,
     "api-search-files": lambda review: Search.objects.filter(review=review).first().pk,
     "api-record-detail": lambda review: Record.objects.filter(review=review).first().pk,
+    "reviews:dedup_decide": lambda review: DuplicatePair.objects.filter(review=review).first().pk,
+    "reviews:dedup_unmerge": lambda review: Record.objects.filter(review=review).first().pk,
+    "reviews:dedup_primary": lambda review: Record.objects.filter(review=review).first().pk,
+    "screening:reason_edit": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "reason"),
+    "screening:reason_move": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "reason"),
+    "screening:reason_delete": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "reason"),
+    "screening:ft_report": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
+    "screening:ft_report_file": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
+    "screening:ft_not_retrieved": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
+    "screening:ta_resolve": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ta_item"),
+    "screening:ft_resolve": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
+    "api-screening-ta-vote-detail": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "vote"),
+    "api-screening-ta-item": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ta_item"),
+    "api-screening-ta-resolve": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ta_item"),
+    "api-screening-ft-vote-detail": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "vote"),
+    "api-screening-ft-item": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
+    "api-screening-ft-resolve": lambda r: __import__(
+        "tests.screening.factories"
+    ).screening.factories.sample_pk(r, "ft_item"),
 }
 
 
@@ -88,6 +133,8 @@ def populated_review(review, lead, django_capture_on_commit_callbacks):
             actor=lead, search=search, fileobj=io.BytesIO(TINY_RIS), filename="tiny.ris"
         )
     assert Record.objects.filter(review=review).count() == 2
+    left, right = Record.objects.filter(review=review).order_by("pk")
+    DuplicatePair.objects.create(review=review, left=left, right=right, score=3.0, status="queued")
     return review
 
 
