@@ -227,6 +227,28 @@ def main() -> None:
     print()
     print("bundle = fit, Q-profile CIs, prediction interval, Egger (regtest), Begg (ranktest),")
     print("trim-and-fill, leave-one-out; metafor beyond k = 1,000 is not timed (k-by-k matrices).")
+    print()
+    for line in verdicts(py, r):
+        print(line)
+
+
+def verdicts(py: dict[str, tuple[float, float]], r: dict[str, tuple[float, float]]) -> list[str]:
+    """The issue's targets, checked on the medians."""
+
+    def ok(flag: bool) -> str:
+        return "met" if flag else "MISSED"
+
+    out = [
+        f"target REML k = 10,000 < 20 ms: {ok(py['fit10000'][0] < 0.020)}",
+        f"target bundle k = 100 < 50 ms: {ok(py['bundle'][0] < 0.050)}",
+    ]
+    if "fit10" in r:
+        out.append(
+            f"target not slower than metafor at k = 10: {ok(py['fit10'][0] <= r['fit10'][0])}"
+        )
+        ratios = [r[key][0] / py[key][0] for key in ("fit100", "fit1000", "bundle") if key in r]
+        out.append(f"target >= 10x faster from k = 100: {ok(min(ratios) >= 10)}")
+    return out
 
 
 if __name__ == "__main__":
