@@ -6,6 +6,7 @@ against the reference cases in ``tests/fixtures/metafor``. Nothing here imports 
 app reaches the engine through ``synthesis`` services and the ``meta`` management command.
 """
 
+from ._inputs import METHODS, TESTS
 from .analysis import MetaAnalysis, meta_analyse
 from .errors import StatsConvergenceError, StatsError, StatsInputError
 from .escalc import EffectSizes, escalc, hedges_correction, r_from_t, t_from_f, t_from_p
@@ -20,6 +21,8 @@ from .sensitivity import SensitivityResult, cumulative, leave_one_out
 from .subgroup import SubgroupAnalysis, subgroup_analyse
 
 __all__ = [
+    "METHODS",
+    "TESTS",
     "EffectSizes",
     "EggerTest",
     "ForestPlotData",

@@ -168,7 +168,10 @@ def meta_fit(
     method
         ``FE``, ``DL``, ``REML``, ``PM``, ``ML``, ``HE``, ``SJ`` or ``EB`` (see the module
         references). τ² is truncated at 0. Iterative estimators are converged to near machine
-        precision (metafor's defaults stop earlier; see README section 2).
+        precision (metafor's defaults stop earlier; see tests/fixtures/metafor/ORACLE.md,
+        section 2). EB is computed as the root of its fixed-point equation, which is the PM
+        equation y'P(τ²)y = k - 1. Unlike metafor, PM and EB find that root however large it
+        is (metafor stops with "Value of 'tau2.max' too low" beyond max(100, 10·mad(y)²)).
     test
         ``"z"`` or ``"knha"`` (Knapp & Hartung 2003, not truncated, t with k-1 df).
     level

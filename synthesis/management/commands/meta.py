@@ -12,8 +12,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from synthesis.stats import StatsError, meta_analyse, summary_dict, summary_text
-from synthesis.stats._inputs import METHODS, TESTS
+from synthesis.stats import METHODS, TESTS, StatsError, meta_analyse, summary_dict, summary_text
 from synthesis.stats.table import study_table
 
 
