@@ -13,6 +13,4 @@ class ReviewsConfig(AppConfig):
         from .stages import stage_set
 
         stage_set("identification", count=records_identified, url_name="reviews:searches")
-        stage_set(
-            "deduplication", count=deduplication.duplicates_removed, url_name="reviews:dedup"
-        )
+        stage_set("deduplication", count=deduplication.duplicates_removed, url_name="reviews:dedup")

@@ -75,3 +75,8 @@ class PairStatus(models.TextChoices):
 
 
 DECIDED_DIFFERENT = (PairStatus.DIFFERENT, PairStatus.UNDONE)
+
+
+class SourceKind(models.TextChoices):
+    DATABASE = "database", "Bibliographic database"
+    REGISTER = "register", "Study register (e.g. ClinicalTrials.gov, WHO ICTRP)"

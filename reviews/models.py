@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .constants import BatchStatus, JobStatus, PairStatus, ReviewStatus, Role
+from .constants import BatchStatus, JobStatus, PairStatus, ReviewStatus, Role, SourceKind
 from .managers import MembershipQuerySet, ReviewQuerySet
 
 slug_validator = RegexValidator(
@@ -142,6 +142,8 @@ class Search(models.Model):
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="searches")
     database = models.CharField(max_length=200)
+    # PRISMA 2020 counts databases and registers in separate lines of its first box.
+    kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.DATABASE)
     platform = models.CharField(max_length=200, blank=True)
     date_searched = models.DateField(null=True, blank=True)
     query = models.TextField(blank=True)
@@ -317,3 +319,37 @@ class DuplicatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left_id}~{self.right_id} ({self.status})"
+
+
+class PrismaEntry(models.Model):
+    """The PRISMA 2020 numbers that no query can count, typed in by a lead and marked as such.
+
+    The "other methods" column (websites, organisations, citation searching) and, for an
+    updated review, the studies and reports of the previous version.
+    """
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="prisma_entry")
+    is_update = models.BooleanField(default=False)
+    previous_studies = models.PositiveIntegerField(default=0)
+    previous_reports = models.PositiveIntegerField(default=0)
+    websites = models.PositiveIntegerField(null=True, blank=True)
+    organisations = models.PositiveIntegerField(null=True, blank=True)
+    citation_searching = models.PositiveIntegerField(null=True, blank=True)
+    other_sought = models.PositiveIntegerField(default=0)
+    other_not_retrieved = models.PositiveIntegerField(default=0)
+    other_assessed = models.PositiveIntegerField(default=0)
+    other_excluded = models.JSONField(default=list, blank=True)  # [[reason, n], ...]
+    other_included = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"PRISMA entries of {self.review}"
+
+    @property
+    def has_other_methods(self) -> bool:
+        return any(
+            v is not None for v in (self.websites, self.organisations, self.citation_searching)
+        )

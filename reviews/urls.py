@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dedup, views_records
+from . import views, views_dedup, views_prisma, views_records
 
 app_name = "reviews"
 
@@ -24,6 +24,12 @@ urlpatterns = [
     path("<slug:slug>/records/", views_records.record_list, name="records"),
     path("<slug:slug>/records/export/", views_records.record_export, name="records_export"),
     path("<slug:slug>/records/<int:pk>/", views_records.record_detail, name="record"),
+    path("<slug:slug>/prisma/", views_prisma.prisma_page, name="prisma"),
+    path(
+        "<slug:slug>/prisma.<str:fmt>",
+        views_prisma.prisma_download,
+        name="prisma_download",
+    ),
     path("<slug:slug>/duplicates/", views_dedup.dedup_overview, name="dedup"),
     path("<slug:slug>/duplicates/run/", views_dedup.dedup_rerun, name="dedup_rerun"),
     path("<slug:slug>/duplicates/queue/", views_dedup.dedup_queue, name="dedup_queue"),

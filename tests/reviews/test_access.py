@@ -83,6 +83,10 @@ TINY_RIS = (
 )
 
 
+# Route parameters other than the review and an object id, with a value that exists.
+OTHER_KWARGS = {"<str:fmt>": "svg"}
+
+
 def _walk(patterns, prefix="", namespace=""):
     for p in patterns:
         if isinstance(p, URLResolver):
@@ -112,6 +116,8 @@ def build_path(route: str, name: str | None, review) -> str:
         pk = str(SAMPLE_OBJECTS[name](review))
         path = path.replace("<int:pk>", pk)
         path = re.sub(r"\(\?P<pk>[^)]*\)", pk, path)
+    for pattern, value in OTHER_KWARGS.items():
+        path = path.replace(pattern, value)
     path = path.replace("^", "").replace("$", "").replace("\\.", ".")
     path = re.sub(r"\(\?P<format>[^)]*\)", "", path)
     assert "<" not in path and "(?" not in path, f"unfilled parameter in {route}"

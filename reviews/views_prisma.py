@@ -1,0 +1,83 @@
+"""The PRISMA 2020 flow diagram page, its downloads and the hand-entered numbers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import prisma, prisma_data
+from .access import has_role, require_role, review_for_user
+from .constants import Role
+from .forms import PrismaEntryForm
+from .models import PrismaEntry
+from .views import _apply_errors
+
+CONTENT_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def prisma_file(review, fmt: str) -> bytes:
+    report = prisma_data.prisma_report(review=review)
+    if fmt == "csv":
+        return prisma.to_prisma2020_csv(report.counts).encode("utf-8")
+    # The figure for a paper carries no check panel; the page shows the check beside it.
+    return prisma.render(report.counts, fmt)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prisma_page(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    is_lead = has_role(user=request.user, review=review, roles=[Role.LEAD])
+    entry = PrismaEntry.objects.filter(review=review).first()
+    initial = {}
+    if entry:
+        initial = {f: getattr(entry, f) for f in prisma_data.ENTRY_FIELDS}
+        initial["other_excluded"] = "\n".join(f"{r}, {n}" for r, n in entry.other_excluded)
+    form = PrismaEntryForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        require_role(
+            user=request.user, review=review, roles=[Role.LEAD], action="edit the PRISMA entries"
+        )
+        if form.is_valid():
+            try:
+                prisma_data.prisma_entry_update(
+                    actor=request.user, review=review, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Hand-entered PRISMA numbers saved.")
+                return redirect("reviews:prisma", slug=review.slug)
+        status = 400
+    report = prisma_data.prisma_report(review=review)
+    context = {
+        "review": review,
+        "section": "prisma",
+        "report": report,
+        "errors": [i for i in report.issues if i.severity == "error"],
+        "notes": [i for i in report.issues if i.severity != "error"],
+        "form": form,
+        "is_lead": is_lead,
+    }
+    return render(request, "reviews/prisma.html", context, status=status)
+
+
+@login_required
+def prisma_download(request, slug: str, fmt: str):
+    review = review_for_user(user=request.user, slug=slug)
+    if fmt not in CONTENT_TYPES:
+        raise Http404("No such format.")
+    response = HttpResponse(prisma_file(review, fmt), content_type=CONTENT_TYPES[fmt])
+    disposition = "inline" if fmt == "svg" and request.GET.get("inline") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{review.slug}-prisma.{fmt}"'
+    return response
