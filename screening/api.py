@@ -1,0 +1,296 @@
+"""The machine API for screening: the next record, votes, undo, conflicts, progress, agreement.
+
+Same rules as the pages: every lookup goes through ``reviews.access`` (outsiders get 404), the
+services check roles (403) and input (400), and other reviewers' votes only appear where the
+blinding rules in ``selectors.visible_votes`` allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reviews.access import has_role, review_for_user, scoped_get
+from reviews.constants import Role
+from reviews.models import Review
+
+from . import selectors, services
+from .constants import Stage
+from .models import ScreeningItem, Vote
+from .serializers import (
+    ItemEnvelopeSerializer,
+    ItemListSerializer,
+    ItemOutSerializer,
+    ResolveInputSerializer,
+    ScreeningRecordSerializer,
+    VoteCastOutSerializer,
+    VoteChangeSerializer,
+    VoteInputSerializer,
+    VotePageSerializer,
+    VoteSerializer,
+)
+
+
+class _ListSchema(AutoSchema):
+    """Names a GET on a collection ``…_list`` so it does not collide with the detail GET."""
+
+    def get_operation_id(self) -> str:
+        operation_id = super().get_operation_id()
+        if self.method == "GET":
+            return operation_id.replace("_retrieve", "_list")
+        return operation_id
+
+
+def item_data(*, user, review: Review, item: ScreeningItem | None) -> dict[str, Any] | None:
+    """An item as the API shows it to ``user``: blinded votes left out, status masked."""
+    if item is None:
+        return None
+    votes = selectors.visible_votes(user=user, review=review, item=item)
+    data: dict[str, Any] = {
+        "id": item.pk,
+        "stage": item.stage,
+        "status": selectors.status_visible(user=user, review=review, item=item),
+        "record": ScreeningRecordSerializer(item.record).data,
+        "votes": VoteSerializer(votes, many=True).data,
+    }
+    if item.stage == Stage.FULL_TEXT:
+        report = selectors.report_of(item.record)
+        data["report"] = (
+            None
+            if report is None
+            else {
+                "has_pdf": bool(report.file),
+                "url": report.url,
+                "not_retrieved_reason": report.not_retrieved_reason,
+            }
+        )
+    return data
+
+
+class _StageAPI(APIView):
+    def get_review(self) -> Review:
+        if not hasattr(self, "_review"):
+            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return self._review
+
+    @property
+    def stage(self) -> str:
+        return self.kwargs["stage"]
+
+    def get_item(self, pk) -> ScreeningItem:
+        return scoped_get(
+            ScreeningItem.objects.select_related("record").filter(stage=self.stage),
+            review=self.get_review(),
+            pk=pk,
+        )
+
+    def own_vote(self, pk) -> Vote:
+        # Another reviewer's vote looks exactly like a missing one.
+        return scoped_get(
+            Vote.objects.select_related("item__record", "reason", "reviewer").filter(
+                stage=self.stage, reviewer=self.request.user
+            ),
+            review=self.get_review(),
+            pk=pk,
+        )
+
+
+class NextRecordAPI(_StageAPI):
+    """The record to screen next (claimed for you); ``item`` is null when none is left."""
+
+    @extend_schema(responses=ItemEnvelopeSerializer)
+    def get(self, request, slug, stage):
+        review = self.get_review()
+        exclude = [p for p in request.query_params.get("exclude", "").split(",") if p.isdigit()]
+        item = services.assignment_next(
+            user=request.user, review=review, stage=stage, exclude=exclude[:10]
+        )
+        return Response({"item": item_data(user=request.user, review=review, item=item)})
+
+
+class VoteListAPI(_StageAPI):
+    """Your votes at this stage (GET), or cast one (POST): the answer holds the next record."""
+
+    schema = _ListSchema()
+
+    @extend_schema(responses=VotePageSerializer)
+    def get(self, request, slug, stage):
+        review = self.get_review()
+        votes = (
+            Vote.objects.filter(review=review, stage=stage, reviewer=request.user)
+            .select_related("reviewer", "reason")
+            .order_by("-updated_at", "-pk")
+        )
+        try:
+            limit = max(1, min(int(request.query_params.get("limit", 100)), 1000))
+            offset = max(0, int(request.query_params.get("offset", 0)))
+        except ValueError:
+            limit, offset = 100, 0
+        page = votes[offset : offset + limit]
+        return Response({"count": votes.count(), "results": VoteSerializer(page, many=True).data})
+
+    @extend_schema(request=VoteInputSerializer, responses={201: VoteCastOutSerializer})
+    def post(self, request, slug, stage):
+        review = self.get_review()
+        payload = VoteInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        item = self.get_item(data["item"])
+        vote = services.vote_cast(
+            user=request.user,
+            review=review,
+            item=item,
+            stage=stage,
+            decision=data["decision"],
+            reason=data.get("reason"),
+            note=data.get("note", ""),
+        )
+        nxt = services.assignment_next(
+            user=request.user, review=review, stage=stage, exclude=data.get("upcoming", [])
+        )
+        return Response(
+            {
+                "vote": VoteSerializer(vote).data,
+                "next": item_data(user=request.user, review=review, item=nxt),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VoteDetailAPI(_StageAPI):
+    """One of your votes: read, change (until the record settles) or withdraw."""
+
+    @extend_schema(responses=VoteSerializer)
+    def get(self, request, slug, stage, pk):
+        return Response(VoteSerializer(self.own_vote(pk)).data)
+
+    @extend_schema(request=VoteChangeSerializer, responses=VoteSerializer)
+    def put(self, request, slug, stage, pk):
+        return self._change(request, pk, partial=False)
+
+    @extend_schema(request=VoteChangeSerializer, responses=VoteSerializer)
+    def patch(self, request, slug, stage, pk):
+        return self._change(request, pk, partial=True)
+
+    def _change(self, request, pk, *, partial: bool):
+        review = self.get_review()
+        vote = self.own_vote(pk)
+        payload = VoteChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if not partial and "decision" not in data:
+            return Response({"decision": ["This field is required."]}, status=400)
+        decision = data.get("decision", vote.decision)
+        changed = services.vote_cast(
+            user=request.user,
+            review=review,
+            item=vote.item,
+            stage=self.stage,
+            decision=decision,
+            reason=data.get("reason", vote.reason_id),
+            note=data.get("note", vote.note),
+        )
+        return Response(VoteSerializer(changed).data)
+
+    @extend_schema(responses=ItemEnvelopeSerializer)
+    def delete(self, request, slug, stage, pk):
+        review = self.get_review()
+        item = services.vote_withdraw(user=request.user, review=review, vote=self.own_vote(pk))
+        return Response({"item": item_data(user=request.user, review=review, item=item)})
+
+
+class UndoAPI(_StageAPI):
+    """Withdraw your most recent vote at this stage; the answer is its record."""
+
+    @extend_schema(request=None, responses=ItemEnvelopeSerializer)
+    def post(self, request, slug, stage):
+        review = self.get_review()
+        item = services.vote_undo(user=request.user, review=review, stage=stage)
+        return Response({"item": item_data(user=request.user, review=review, item=item)})
+
+
+class ItemDetailAPI(_StageAPI):
+    """A record at this stage with the votes you may see."""
+
+    @extend_schema(responses=ItemOutSerializer)
+    def get(self, request, slug, stage, pk):
+        review = self.get_review()
+        item = self.get_item(pk)
+        return Response(item_data(user=request.user, review=review, item=item))
+
+
+class ConflictListAPI(_StageAPI):
+    """Records in conflict that you may resolve, with every vote, reason and note."""
+
+    schema = _ListSchema()
+
+    @extend_schema(responses=ItemListSerializer)
+    def get(self, request, slug, stage):
+        review = self.get_review()
+        if not selectors.may_resolve_some(user=request.user, review=review):
+            raise PermissionDenied("In this review only leads resolve conflicts.")
+        items = selectors.conflicts_for(user=request.user, review=review, stage=stage)
+        return Response(
+            {"results": [item_data(user=request.user, review=review, item=i) for i in items]}
+        )
+
+
+class ResolveAPI(_StageAPI):
+    """Settle a record in conflict."""
+
+    @extend_schema(request=ResolveInputSerializer, responses=ItemEnvelopeSerializer)
+    def post(self, request, slug, stage, pk):
+        review = self.get_review()
+        item = self.get_item(pk)
+        payload = ResolveInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        services.conflict_resolve(
+            user=request.user,
+            review=review,
+            item=item,
+            stage=stage,
+            decision=data["decision"],
+            reason=data.get("reason"),
+            note=data.get("note", ""),
+        )
+        item.refresh_from_db()
+        return Response({"item": item_data(user=request.user, review=review, item=item)})
+
+
+class ProgressAPI(_StageAPI):
+    """Counts of the stage and per reviewer."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, slug, stage):
+        review = self.get_review()
+        progress = selectors.stage_progress(review, stage)
+        data = asdict(progress)
+        if not has_role(user=request.user, review=review, roles=[Role.LEAD]):
+            # Who is in how many conflicts would let a voter work out a blinded vote.
+            for row in data["reviewers"]:
+                row.pop("conflicts", None)
+        data.update(settled=progress.settled, remaining=progress.remaining)
+        return Response(data)
+
+
+class AgreementAPI(_StageAPI):
+    """Cohen's kappa (pooled and per pair), 2x2 counts and Fleiss' kappa, settled records only."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, slug, stage):
+        review = self.get_review()
+        report = selectors.stage_agreement(review, stage)
+        data = asdict(report)
+        data["pooled"]["percent_agreement"] = report.pooled.percent_agreement
+        for row, pair in zip(data["pairs"], report.pairs, strict=True):
+            row["kappa"]["percent_agreement"] = pair.kappa.percent_agreement
+        return Response(data)

@@ -1,0 +1,40 @@
+"""Screening pages, under ``reviews/<slug>/screening/``. Each stage gets the same set of
+routes with the stage fixed in the route (``title-abstract/…`` and ``full-text/…``)."""
+
+from django.urls import path
+
+from . import views
+from .constants import STAGE_CODES, STAGE_SEGMENTS, Stage
+
+app_name = "screening"
+
+
+def _stage_routes(stage: Stage) -> list:
+    seg, code, kw = STAGE_SEGMENTS[stage], STAGE_CODES[stage], {"stage": stage.value}
+    return [
+        path(f"{seg}/", views.stage_home, kw, name=code),
+        path(f"{seg}/screen/", views.screen, kw, name=f"{code}_screen"),
+        path(f"{seg}/next/", views.next_record, kw, name=f"{code}_next"),
+        path(f"{seg}/vote/", views.vote, kw, name=f"{code}_vote"),
+        path(f"{seg}/undo/", views.undo, kw, name=f"{code}_undo"),
+        path(f"{seg}/conflicts/", views.conflicts, kw, name=f"{code}_conflicts"),
+        path(f"{seg}/conflicts/<int:pk>/resolve/", views.resolve, kw, name=f"{code}_resolve"),
+        path(f"{seg}/votes.csv", views.votes_csv, kw, name=f"{code}_votes_csv"),
+        path(f"{seg}/reasons/add/", views.reason_add, kw, name=f"{code}_reason_add"),
+    ]
+
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("settings/", views.settings_page, name="settings"),
+    path("agreement/", views.agreement, name="agreement"),
+    path("agreement.csv", views.agreement_csv, name="agreement_csv"),
+    path("reasons/<int:pk>/", views.reason_edit, name="reason_edit"),
+    path("reasons/<int:pk>/move/", views.reason_move, name="reason_move"),
+    path("reasons/<int:pk>/delete/", views.reason_delete, name="reason_delete"),
+    path("full-text/<int:pk>/report/", views.report_attach, name="ft_report"),
+    path("full-text/<int:pk>/report.pdf", views.report_file, name="ft_report_file"),
+    path("full-text/<int:pk>/not-retrieved/", views.report_not_retrieved, name="ft_not_retrieved"),
+    *_stage_routes(Stage.TITLE_ABSTRACT),
+    *_stage_routes(Stage.FULL_TEXT),
+]
