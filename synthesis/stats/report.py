@@ -356,12 +356,13 @@ def summary_text(analysis: MetaAnalysis) -> str:
         ]
     if analysis.rank is not None:
         r = analysis.rank
-        lines += [
-            "",
-            "Rank Correlation Test for Funnel Plot Asymmetry (Begg):",
-            f"  Kendall's tau = {_f(r.tau)}, p = {_p(r.pval)}"
-            + ("" if r.exact else " (normal approximation)"),
-        ]
+        if math.isnan(r.tau):
+            detail = "  Kendall's tau = NA (the standardised effects are all equal)"
+        else:
+            detail = f"  Kendall's tau = {_f(r.tau)}, p = {_p(r.pval)}" + (
+                "" if r.exact else " (normal approximation)"
+            )
+        lines += ["", "Rank Correlation Test for Funnel Plot Asymmetry (Begg):", detail]
     if analysis.trimfill is not None:
         tf = analysis.trimfill
         lines += [
