@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from .constants import ReviewStatus, Role
+from .constants import ReviewStatus, Role, SourceKind
 
 User = get_user_model()
 
@@ -84,6 +84,13 @@ class SearchForm(forms.Form):
         max_length=200,
         help_text="e.g. Scopus, APA PsycInfo, MEDLINE, Embase, Web of Science Core Collection",
         widget=forms.TextInput(attrs={"list": "database-suggestions", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(
+        choices=SourceKind.choices,
+        initial=SourceKind.DATABASE,
+        required=False,
+        label="Kind of source",
+        help_text="PRISMA 2020 counts databases and registers separately.",
     )
     platform = forms.CharField(
         max_length=200,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from . import importers
 from .access import require_role
 from .audit import audit_record
-from .constants import BatchStatus, Role
+from .constants import BatchStatus, Role, SourceKind
 from .jobs import JobError, register
 from .models import ImportBatch, Job, Record, Review, Search
 from .services import _clean_text, job_submit
@@ -36,6 +36,7 @@ def search_create(
     actor,
     review: Review,
     database: str,
+    kind: str = SourceKind.DATABASE,
     platform: str = "",
     date_searched: dt.date | str | None = None,
     query: str = "",
@@ -44,6 +45,8 @@ def search_create(
 ) -> Search:
     require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
     database = _clean_text(database, field="database", max_length=200, required=True)
+    if kind not in SourceKind.values:
+        raise ValidationError({"kind": "Choose a bibliographic database or a study register."})
     platform = _clean_text(platform, field="platform", max_length=200, required=False)
     query = _clean_text(query, field="query", max_length=100_000, required=False)
     notes = _clean_text(notes, field="notes", max_length=20_000, required=False)
@@ -62,6 +65,7 @@ def search_create(
         search = Search.objects.create(
             review=review,
             database=database,
+            kind=kind,
             platform=platform,
             date_searched=date_searched,
             query=query,
@@ -76,6 +80,7 @@ def search_create(
             obj=search,
             changes={
                 "database": database,
+                "kind": kind,
                 "platform": platform,
                 "date_searched": date_searched.isoformat() if date_searched else None,
                 "reported_hits": reported_hits,

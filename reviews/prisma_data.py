@@ -72,12 +72,14 @@ def prisma_report(*, review: Review) -> PrismaReport:
     duplicates = Record.objects.filter(review=review, duplicate_of__isnull=False).count()
     unique = Record.objects.filter(review=review, duplicate_of__isnull=True).count()
 
+    # A box counts the records (reports) that entered its stage; those still undecided are
+    # named in the warnings beside the diagram, so an unfinished stage shows as unfinished
+    # rather than as numbers that do not add up.
     ta = ScreeningItem.objects.filter(review=review, stage=Stage.TITLE_ABSTRACT)
-    ta_settled = ta.filter(status__in=[ItemStatus.INCLUDED, ItemStatus.EXCLUDED])
     ta_excluded = ta.filter(status=ItemStatus.EXCLUDED)
     ft = ScreeningItem.objects.filter(review=review, stage=Stage.FULL_TEXT)
     ft_not_retrieved = ft.filter(status=ItemStatus.NOT_RETRIEVED).count()
-    ft_assessed = ft.filter(status__in=[ItemStatus.INCLUDED, ItemStatus.EXCLUDED])
+    ft_assessed = ft.exclude(status=ItemStatus.NOT_RETRIEVED)
     ft_excluded = ft.filter(status=ItemStatus.EXCLUDED)
     ft_included = ft.filter(status=ItemStatus.INCLUDED).count()
 
@@ -114,7 +116,7 @@ def prisma_report(*, review: Review) -> PrismaReport:
         databases=databases,
         registers=registers,
         duplicates_removed=duplicates,
-        records_screened=ta_settled.count(),
+        records_screened=ta.count(),
         records_excluded=ta_excluded.count(),
         records_excluded_reasons=_reasons(ta_excluded),
         reports_sought=ft.count(),
@@ -128,19 +130,18 @@ def prisma_report(*, review: Review) -> PrismaReport:
         hand_entered=frozenset(hand),
     )
     warnings = []
-    unscreened = unique - ta_settled.count()
-    if unscreened > 0:
-        warnings.append(f"{unscreened} records are not yet settled at title/abstract screening.")
-    ta_conflicts = ta.filter(status=ItemStatus.CONFLICT).count()
-    ft_conflicts = ft.filter(status=ItemStatus.CONFLICT).count()
-    if ta_conflicts or ft_conflicts:
+    not_in_screening = unique - ta.count()
+    if not_in_screening > 0:
         warnings.append(
-            f"{ta_conflicts} title/abstract and {ft_conflicts} full-text conflicts "
-            "await resolution."
+            f"{not_in_screening} records have not entered title/abstract screening yet."
         )
-    ft_pending = ft.filter(status=ItemStatus.PENDING).count()
-    if ft_pending:
-        warnings.append(f"{ft_pending} reports are still being assessed at full text.")
+    for label, items in (("title/abstract", ta), ("full-text", ft)):
+        pending = items.filter(status=ItemStatus.PENDING).count()
+        conflicts = items.filter(status=ItemStatus.CONFLICT).count()
+        if pending:
+            warnings.append(f"{pending} {label} decisions are still open.")
+        if conflicts:
+            warnings.append(f"{conflicts} {label} conflicts await resolution.")
     issues = prisma.check_consistency(counts, warnings=warnings)
     return PrismaReport(counts=counts, issues=issues, warnings=warnings)
 

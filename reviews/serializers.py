@@ -103,6 +103,7 @@ class SearchSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "database",
+            "kind",
             "platform",
             "date_searched",
             "query",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import importers, imports, record_selectors
 from .access import has_role, require_role, review_for_user, scoped_get
-from .constants import DATABASE_SUGGESTIONS, PLATFORM_SUGGESTIONS, BatchStatus
+from .constants import DATABASE_SUGGESTIONS, PLATFORM_SUGGESTIONS, BatchStatus, SourceKind
 from .forms import RecordFilterForm, SearchForm, UploadForm
 from .models import ImportBatch, Record, Search
 from .views import _apply_errors
@@ -67,6 +67,7 @@ def search_list(request, slug: str):
                         actor=request.user,
                         review=review,
                         database=data["database"],
+                        kind=data["kind"] or SourceKind.DATABASE,
                         platform=data["platform"],
                         date_searched=data["date_searched"],
                         query=data["query"],

@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--review", required=True, metavar="SLUG")
         parser.add_argument("--create", action="store_true", help="create the review if missing")
         parser.add_argument("--database", required=True)
+        parser.add_argument(
+            "--kind",
+            choices=["database", "register"],
+            default="database",
+            help="a bibliographic database or a study register (PRISMA counts them apart)",
+        )
         parser.add_argument("--platform", default="")
         parser.add_argument("--date", default="", metavar="YYYY-MM-DD")
         parser.add_argument("--query", default="")
@@ -78,6 +84,7 @@ class Command(BaseCommand):
                 actor=actor,
                 review=review,
                 database=opts["database"],
+                kind=opts["kind"],
                 platform=opts["platform"],
                 date_searched=opts["date"] or None,
                 query=opts["query"],
