@@ -30,6 +30,7 @@ urlpatterns = [
         views_prisma.prisma_download,
         name="prisma_download",
     ),
+    path("<slug:slug>/exports/<str:name>/", views_prisma.report_export, name="report_export"),
     path("<slug:slug>/duplicates/", views_dedup.dedup_overview, name="dedup"),
     path("<slug:slug>/duplicates/run/", views_dedup.dedup_rerun, name="dedup_rerun"),
     path("<slug:slug>/duplicates/queue/", views_dedup.dedup_queue, name="dedup_queue"),

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import prisma, prisma_data
+from . import prisma, prisma_data, reporting
 from .access import has_role, require_role, review_for_user
 from .constants import Role
 from .forms import PrismaEntryForm
@@ -68,6 +68,7 @@ def prisma_page(request, slug: str):
         "notes": [i for i in report.issues if i.severity != "error"],
         "form": form,
         "is_lead": is_lead,
+        "exports": [(name, spec[0]) for name, spec in reporting.EXPORTS.items()],
     }
     return render(request, "reviews/prisma.html", context, status=status)
 
@@ -80,4 +81,17 @@ def prisma_download(request, slug: str, fmt: str):
     response = HttpResponse(prisma_file(review, fmt), content_type=CONTENT_TYPES[fmt])
     disposition = "inline" if fmt == "svg" and request.GET.get("inline") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{review.slug}-prisma.{fmt}"'
+    return response
+
+
+@login_required
+def report_export(request, slug: str, name: str):
+    review = review_for_user(user=request.user, slug=slug)
+    if name not in reporting.EXPORTS:
+        raise Http404("No such export.")
+    _label, suffix, content_type = reporting.EXPORTS[name]
+    response = HttpResponse(
+        reporting.build_export(review=review, name=name), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-{suffix}"'
     return response

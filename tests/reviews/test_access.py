@@ -84,7 +84,7 @@ TINY_RIS = (
 
 
 # Route parameters other than the review and an object id, with a value that exists.
-OTHER_KWARGS = {"<str:fmt>": "svg"}
+OTHER_KWARGS = {"<str:fmt>": "svg", "<str:name>": "included-csv"}
 
 
 def _walk(patterns, prefix="", namespace=""):

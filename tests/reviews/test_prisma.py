@@ -228,3 +228,35 @@ def test_the_page_shows_the_check_and_a_lead_enters_numbers(lead, review, review
     )
     assert client.get("/reviews/exercise/prisma.exe").status_code == 404
     _ = services
+
+
+def test_the_reporting_exports_list_included_and_excluded_studies(lead, review):
+    from openpyxl import load_workbook
+
+    build_review(lead, review)
+    client = client_for(lead)
+    included = Record.objects.filter(
+        screening_items__stage=Stage.FULL_TEXT, screening_items__status=ItemStatus.INCLUDED
+    )
+    titles = sorted(included.values_list("title", flat=True))
+    ris = client.get("/reviews/exercise/exports/included-ris/").content.decode()
+    assert ris.count("ER  -") == 2 and all(t in ris for t in titles)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/reviews/exercise/exports/characteristics-csv/").content.decode()
+            )
+        )
+    )
+    assert sorted(r["title"] for r in rows) == titles
+    book = load_workbook(
+        io.BytesIO(client.get("/reviews/exercise/exports/characteristics-xlsx/").content)
+    )
+    assert book.active.max_row == 3 and book.active["E1"].value == "title"
+    excluded = list(
+        csv.DictReader(
+            io.StringIO(client.get("/reviews/exercise/exports/excluded-csv/").content.decode())
+        )
+    )
+    assert [r["reason"] for r in excluded] == ["Wrong outcome", "Wrong design"]
+    assert client.get("/reviews/exercise/exports/everything/").status_code == 404
