@@ -186,3 +186,13 @@ class PrismaEntryForm(forms.Form):
                 raise forms.ValidationError(f"Line {n}: write “reason, number”.")
             rows.append([reason.strip()[:200], int(count)])
         return rows
+
+
+class ArchiveImportForm(forms.Form):
+    archive = forms.FileField(label="Review archive (.zip made by Evident)")
+    slug = forms.SlugField(
+        required=False,
+        max_length=80,
+        label="Address of the new review",
+        help_text="Left empty, the archive's own address is used.",
+    )

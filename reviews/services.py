@@ -19,6 +19,7 @@ from .models import Job, Membership, Review, slug_validator
 User = get_user_model()
 
 MAX_TITLE = 300
+RESERVED_SLUGS = {"new", "import"}  # /reviews/new/ and /reviews/import/ are pages
 MAX_QUESTION = 5000
 
 
@@ -54,6 +55,8 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
 
 def review_slug_suggest(title: str) -> str:
     base = slugify(title)[:60].strip("-") or "review"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-review"
     slug, n = base, 2
     while Review.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
@@ -78,6 +81,8 @@ def review_create(
         slug_validator(slug)
     except ValidationError as exc:
         raise ValidationError({"slug": exc.messages}) from None
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"'{slug}' is reserved; choose another address."})
     try:
         with transaction.atomic():
             review = Review.objects.create(
