@@ -13,8 +13,10 @@
   function submit(decision) {
     var f = form();
     if (!f) return;
-    var button = f.querySelector('button[value="' + decision + '"]');
-    if (button) f.requestSubmit(button);
+    // The hidden field carries the decision: a submit started from the keyboard has no
+    // clicked button for htmx to send.
+    document.getElementById("dedup-decision").value = decision;
+    f.requestSubmit();
   }
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
