@@ -441,3 +441,17 @@ def test_the_api_answers_bad_imports_with_400(lead, review):
     assert response.status_code == 400 and "junk.ris" in str(response.json())
     assert client.post(f"/api/reviews/exercise/searches/{search.pk}/files/", {}).status_code == 400
     assert not ImportBatch.objects.exists()
+
+
+def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(lead, review, settings):
+    settings.EVIDENT_MAX_UPLOAD_BYTES = 1024
+    client = client_for(lead)
+    big = io.BytesIO(b"TY  - JOUR\nTI  - x\nER  - \n" * 200_000)
+    big.name = "huge.ris"
+    response = client.post("/reviews/exercise/searches/", {"database": "Scopus", "files": big})
+    assert response.status_code == 413
+    assert "accepts files up to" in response.content.decode()
+    big.seek(0)
+    api = client.post("/api/reviews/exercise/searches/1/files/", {"file": big})
+    assert api.status_code == 413 and "accepts files up to" in api.json()["detail"]
+    assert not Search.objects.exists()
