@@ -66,6 +66,8 @@ class ReviewViewSet(
         review = self.get_object()
         # Check the role before validating, so a non-lead learns nothing from field errors.
         require_role(user=request.user, review=review, roles=[Role.LEAD], action="edit the review")
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=400)
         if "slug" in request.data and request.data.get("slug") not in (None, "", review.slug):
             return Response({"slug": ["A review's address cannot change."]}, status=400)
         return super().update(request, *args, **kwargs)

@@ -188,15 +188,19 @@ def _row_out(row, model, local, users, user_label, zf, manifest) -> dict[str, An
                     f"{spec_label}.{field.name} points at {target}, which archives do not carry."
                 )
         elif isinstance(field, models.FileField):
+            out[field.name] = None
             if value:
                 name = f"files/{spec_label}/{out['id']}"
-                with getattr(row, field.name).open("rb") as fh:
-                    data = fh.read()
-                zf.writestr(name, data)
-                manifest["files"][name] = hashlib.sha256(data).hexdigest()
-                out[field.name] = name
-            else:
-                out[field.name] = None
+                try:
+                    with getattr(row, field.name).open("rb") as fh:
+                        data = fh.read()
+                except FileNotFoundError:
+                    # The row survives without its file; the manifest says what was missing.
+                    manifest.setdefault("missing_files", []).append(f"{spec_label} {out['id']}")
+                else:
+                    zf.writestr(name, data)
+                    manifest["files"][name] = hashlib.sha256(data).hexdigest()
+                    out[field.name] = name
         else:
             out[field.name] = value
     if spec_label == "reviews.auditevent":
