@@ -121,7 +121,7 @@ class ScreeningItem(models.Model):
     status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.PENDING)
     claims = models.PositiveSmallIntegerField(default=0)
     final_reason = models.ForeignKey(
-        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ExclusionReason, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -190,7 +190,7 @@ class Vote(models.Model):
     )
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason = models.ForeignKey(
-        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="votes"
+        ExclusionReason, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -246,7 +246,7 @@ class Resolution(models.Model):
         max_length=10, choices=[(Decision.INCLUDE, "Include"), (Decision.EXCLUDE, "Exclude")]
     )
     reason = models.ForeignKey(
-        ExclusionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ExclusionReason, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(

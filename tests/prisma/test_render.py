@@ -114,7 +114,7 @@ def svg_text_groups(svg: bytes) -> dict[str, str]:
 
     matplotlib wraps each text artist in ``<g id="gid">``; ours are ``prisma-<group>-<line>``.
     """
-    root = ET.fromstring(svg)  # noqa: S314  (our own renderer's output, not untrusted input)
+    root = ET.fromstring(svg)
     lines: dict[str, dict[int, str]] = {}
     for g in root.iter(f"{SVG}g"):
         texts = [child for child in g if child.tag == f"{SVG}text"]
