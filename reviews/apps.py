@@ -14,3 +14,10 @@ class ReviewsConfig(AppConfig):
 
         stage_set("identification", count=records_identified, url_name="reviews:searches")
         stage_set("deduplication", count=deduplication.duplicates_removed, url_name="reviews:dedup")
+        stage_set("included", count=_studies_included, url_name="reviews:prisma")
+
+
+def _studies_included(review) -> int:
+    from .reporting import included_records
+
+    return included_records(review=review).count()
