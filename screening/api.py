@@ -49,11 +49,20 @@ class _ListSchema(AutoSchema):
         return operation_id
 
 
-def item_data(*, user, review: Review, item: ScreeningItem | None) -> dict[str, Any] | None:
-    """An item as the API shows it to ``user``: blinded votes left out, status masked."""
+def item_data(
+    *, user, review: Review, item: ScreeningItem | None, from_queue: bool = False
+) -> dict[str, Any] | None:
+    """An item as the API shows it to ``user``: blinded votes left out, status masked.
+
+    ``from_queue``: the item comes from the user's queue, so the user has not voted on it and,
+    while blinded, there is no vote to show (one query saved on the vote-to-next path).
+    """
     if item is None:
         return None
-    votes = selectors.visible_votes(user=user, review=review, item=item)
+    if from_queue and selectors.settings_for(review).blinded:
+        votes = []
+    else:
+        votes = selectors.visible_votes(user=user, review=review, item=item)
     data: dict[str, Any] = {
         "id": item.pk,
         "stage": item.stage,
@@ -85,12 +94,11 @@ class _StageAPI(APIView):
     def stage(self) -> str:
         return self.kwargs["stage"]
 
-    def get_item(self, pk) -> ScreeningItem:
-        return scoped_get(
-            ScreeningItem.objects.select_related("record").filter(stage=self.stage),
-            review=self.get_review(),
-            pk=pk,
-        )
+    def get_item(self, pk, *, with_record: bool = True) -> ScreeningItem:
+        items = ScreeningItem.objects.filter(stage=self.stage)
+        if with_record:
+            items = items.select_related("record").defer("record__raw")
+        return scoped_get(items, review=self.get_review(), pk=pk)
 
     def own_vote(self, pk) -> Vote:
         # Another reviewer's vote looks exactly like a missing one.
@@ -113,7 +121,9 @@ class NextRecordAPI(_StageAPI):
         item = services.assignment_next(
             user=request.user, review=review, stage=stage, exclude=exclude[:10]
         )
-        return Response({"item": item_data(user=request.user, review=review, item=item)})
+        return Response(
+            {"item": item_data(user=request.user, review=review, item=item, from_queue=True)}
+        )
 
 
 class VoteListAPI(_StageAPI):
@@ -143,7 +153,7 @@ class VoteListAPI(_StageAPI):
         payload = VoteInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        item = self.get_item(data["item"])
+        item = self.get_item(data["item"], with_record=False)
         vote = services.vote_cast(
             user=request.user,
             review=review,
@@ -159,7 +169,7 @@ class VoteListAPI(_StageAPI):
         return Response(
             {
                 "vote": VoteSerializer(vote).data,
-                "next": item_data(user=request.user, review=review, item=nxt),
+                "next": item_data(user=request.user, review=review, item=nxt, from_queue=True),
             },
             status=status.HTTP_201_CREATED,
         )

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
@@ -65,6 +65,10 @@ from .models import (
 log = logging.getLogger(__name__)
 
 SCREEN_ROLES = [Role.REVIEWER]
+#: Items read per batch when looking for the next record to claim.
+CANDIDATE_BATCH = 50
+#: Records tried before giving up (others took each one first); a reload tries again.
+MAX_CLAIM_ATTEMPTS = 200
 
 
 # --- Input cleaning ----------------------------------------------------------------------------
@@ -411,45 +415,54 @@ def reason_delete(*, actor, review: Review, reason: ExclusionReason) -> None:
 # --- Assignment --------------------------------------------------------------------------------
 
 
-def _skip_locked() -> bool:
-    return connection.features.has_select_for_update_skip_locked
+def _candidates(review: Review, stage: str, user, required: int) -> Iterator[int]:
+    """Pending items of the stage with a free slot that ``user`` never had, first ones first.
+
+    Two plain index scans a batch, rather than one anti-join: the anti-join's plan depends on
+    table statistics, and with stale ones (a review that just started) PostgreSQL chose a
+    quadratic plan. Nothing is locked here; :func:`_claim` decides under the row lock.
+    """
+    after = 0
+    while True:
+        ids = list(
+            selectors.items_of(review, stage)
+            .filter(status=ItemStatus.PENDING, claims__lt=required, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:CANDIDATE_BATCH]
+        )
+        if not ids:
+            return
+        mine = set(
+            Assignment.objects.filter(reviewer=user, item_id__in=ids).values_list(
+                "item_id", flat=True
+            )
+        )
+        for pk in ids:
+            if pk not in mine:
+                yield pk
+        after = ids[-1]
 
 
-def _candidate(review: Review, stage: str, user, required: int) -> int | None:
-    """The first pending item of the stage with a free slot that ``user`` never had."""
-    mine = Assignment.objects.filter(item=OuterRef("pk"), reviewer=user)
-    qs = (
-        selectors.items_of(review, stage)
-        .filter(status=ItemStatus.PENDING, claims__lt=required)
-        .filter(~Exists(mine))
-        .order_by("pk")
-    )
-    if _skip_locked():
-        # Two reviewers asking at once each lock a different row instead of queueing on one.
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.values_list("pk", flat=True).first()
-
-
-def _claim(review: Review, item_id: int, user, stage: str, required: int) -> bool:
+def _claim(review: Review, item_id: int, user, stage: str, required: int) -> Assignment | None:
     """Take one slot of the item for ``user``, inside the caller's transaction.
 
     The conditional UPDATE is what makes it race-safe on every database: two reviewers racing
     for the last slot both run it, the row lock serialises them, and the second sees
     ``claims = required`` and updates nothing. The unique (item, reviewer) constraint stops one
-    reviewer taking two slots of one record (two tabs asking at once).
+    reviewer taking two slots of one record (two tabs asking at once): the ``IntegrityError``
+    it raises rolls back the caller's transaction, claim included.
     """
     taken = ScreeningItem.objects.filter(
         pk=item_id, status=ItemStatus.PENDING, claims__lt=required
     ).update(claims=F("claims") + 1)
     if not taken:
-        return False
-    try:
-        with transaction.atomic():
-            Assignment.objects.create(review=review, item_id=item_id, stage=stage, reviewer=user)
-    except IntegrityError:
-        ScreeningItem.objects.filter(pk=item_id).update(claims=F("claims") - 1)
-        return False
-    return True
+        return None
+    return Assignment.objects.create(review=review, item_id=item_id, stage=stage, reviewer=user)
+
+
+def _item_with_record(item_id: int) -> ScreeningItem:
+    # ``raw`` keeps the whole record as the file had it: large, and never shown here.
+    return ScreeningItem.objects.select_related("record").defer("record__raw").get(pk=item_id)
 
 
 def assignment_next(
@@ -485,17 +498,20 @@ def assignment_next(
     )
     for item_id in open_ids:
         if item_id not in skip:
-            return ScreeningItem.objects.select_related("record").get(pk=item_id)
+            return _item_with_record(item_id)
     if len(open_ids) >= MAX_OPEN_CLAIMS:
         return None
     for attempt in range(2):
-        for _ in range(10):
-            with transaction.atomic():
-                item_id = _candidate(review, stage, user, required)
-                if item_id is None:
-                    break
-                if _claim(review, item_id, user, stage, required):
-                    return ScreeningItem.objects.select_related("record").get(pk=item_id)
+        for n, item_id in enumerate(_candidates(review, stage, user, required)):
+            if n >= MAX_CLAIM_ATTEMPTS:
+                break
+            try:
+                with transaction.atomic():
+                    claimed = _claim(review, item_id, user, stage, required)
+            except IntegrityError:
+                continue  # the same reviewer claimed it from another tab; look further
+            if claimed is not None:
+                return _item_with_record(item_id)
         if attempt == 0 and not assignment_release_stale(review=review, stage=stage):
             break
     return None
@@ -528,9 +544,18 @@ def assignment_release_stale(*, review: Review, stage: str) -> int:
 # --- Votes -------------------------------------------------------------------------------------
 
 
-def _evaluate(item: ScreeningItem, settings_obj: ScreeningSettings) -> rules.Outcome:
-    """Apply the settle/conflict rules to a locked item and save what they say."""
-    votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
+def _evaluate(
+    item: ScreeningItem,
+    settings_obj: ScreeningSettings,
+    votes: list[tuple[str, Any]] | None = None,
+) -> rules.Outcome:
+    """Apply the settle/conflict rules to a locked item and save what they say.
+
+    ``votes`` are the item's (decision, reason id) pairs in the order cast, when the caller
+    has them already.
+    """
+    if votes is None:
+        votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
     outcome = rules.decide(
         [d for d, _ in votes],
         required=settings_obj.reviewers_per_record,
@@ -550,6 +575,8 @@ def _evaluate(item: ScreeningItem, settings_obj: ScreeningSettings) -> rules.Out
 
 def _set_status(item: ScreeningItem, status: str, *, reason_id: Any = None) -> None:
     settled = status in (ItemStatus.INCLUDED, ItemStatus.EXCLUDED)
+    if status == item.status == ItemStatus.PENDING:
+        return  # the common case, a first vote of several: nothing to write
     item.status = status
     item.final_reason_id = reason_id if status == ItemStatus.EXCLUDED else None
     item.settled_at = timezone.now() if settled else None
@@ -601,6 +628,17 @@ def vote_cast(
         raise ValidationError(
             {"reason": "Choose a reason for excluding: this review requires one at this stage."}
         )
+    try:
+        return _vote_write(user, review, item, decision, reason_obj, note, settings_obj)
+    except IntegrityError:
+        # Only a second request of the same reviewer on the same record at the same moment
+        # gets here; the first one won and this one changed nothing.
+        raise ValidationError(
+            "This record changed while your vote was being saved; nothing was saved. Try again."
+        ) from None
+
+
+def _vote_write(user, review, item, decision, reason_obj, note, settings_obj) -> Vote:
     with transaction.atomic():
         locked = _locked_open_item(item)
         if locked.stage == Stage.FULL_TEXT:
@@ -610,15 +648,24 @@ def vote_cast(
                     "Attach the full text (a PDF or a link) before assessing this report, "
                     "or mark it not retrieved."
                 )
-        assignment = Assignment.objects.filter(item=locked, reviewer=user).first()
-        if assignment is None:
-            if not _claim(review, locked.pk, user, locked.stage, settings_obj.reviewers_per_record):
+        # Mark the reviewer's claim voted; with no claim yet (a vote through the API on a
+        # record never fetched), take a slot first if one is free.
+        now = timezone.now()
+        marked = Assignment.objects.filter(
+            item=locked, reviewer=user, voted_at__isnull=True
+        ).update(voted_at=now)
+        if not marked and not Assignment.objects.filter(item=locked, reviewer=user).exists():
+            required = settings_obj.reviewers_per_record
+            assignment = _claim(review, locked.pk, user, locked.stage, required)
+            if assignment is None:
                 raise ValidationError(
                     "This record already has all the reviewers it needs; "
                     "it was passed to someone else."
                 )
-            assignment = Assignment.objects.get(item=locked, reviewer=user)
-        vote = Vote.objects.filter(item=locked, reviewer=user).first()
+            Assignment.objects.filter(pk=assignment.pk).update(voted_at=now)
+        # All the record's votes at once: this reviewer's (to change) and the rest (to decide).
+        votes = list(locked.votes.order_by("created_at", "pk"))
+        vote = next((v for v in votes if v.reviewer_id == user.pk), None)
         if vote is not None and (vote.decision, vote.reason_id, vote.note) == (
             decision,
             reason_obj.pk if reason_obj else None,
@@ -634,6 +681,7 @@ def vote_cast(
                 stage=locked.stage,
                 reviewer=user,
             )
+            votes.append(vote)
         vote.decision, vote.reason, vote.note = decision, reason_obj, note
         vote.save()
         VoteEvent.objects.create(
@@ -646,9 +694,7 @@ def vote_cast(
             reason_label=reason_obj.label if reason_obj else "",
             note=note,
         )
-        if assignment.voted_at is None:
-            Assignment.objects.filter(pk=assignment.pk).update(voted_at=timezone.now())
-        _evaluate(locked, settings_obj)
+        _evaluate(locked, settings_obj, [(v.decision, v.reason_id) for v in votes])
         audit_record(
             actor=user,
             review=review,

@@ -351,16 +351,16 @@ def test_a_reload_gives_the_same_record_and_a_preload_the_next(review, reviewer_
 
 
 def test_the_last_slot_goes_to_one_reviewer_only(
-    review, lead, reviewer_a, reviewer_b, reviewer_c, records, monkeypatch
+    review, lead, reviewer_a, reviewer_b, reviewer_c, records
 ):
     """Two reviewers who both saw the last free slot: the conditional claim lets one through."""
     services.settings_update(actor=lead, review=review, reviewers_per_record=2)
     item = ta_items(review)[0]
     vote(reviewer_a, review, item, "include")  # one slot of two left
-    # Both reviewers' candidate query answers the same item, as if they asked at once.
-    monkeypatch.setattr(services, "_candidate", lambda *a, **k: item.pk)
-    assert services._claim(review, item.pk, reviewer_b, "title_abstract", 2)
-    assert not services._claim(review, item.pk, reviewer_c, "title_abstract", 2)
+    # Both reviewers found the item with one free slot, as if they asked at once; the claim,
+    # a conditional UPDATE under the row lock, lets only the first through.
+    assert services._claim(review, item.pk, reviewer_b, "title_abstract", 2) is not None
+    assert services._claim(review, item.pk, reviewer_c, "title_abstract", 2) is None
     item.refresh_from_db()
     assert item.claims == 2
     assert set(
