@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
 from .bibtex import read_bibtex
-from .encoding import DecodedText, decode_stream, iter_chunks, iter_lines
+from .encoding import DecodedText, decode_stream, iter_chunks, iter_line_lists, iter_lines
 from .endnote_xml import read_endnote_xml
 from .errors import ImportFormatError
 from .formats import SNIFF_BYTES, DetectedFormat, Format, check_text, sniff
 from .medline import read_medline
 from .records import ParsedRecord, skip_reason
-from .ris import read_ris
+from .ris import read_ris, read_ris_lists
 from .tabular import csv_rows, detect_table_kind, read_rows, table_header, xlsx_rows
 from .wos import read_wos
 
@@ -129,6 +129,9 @@ def iter_records(
         # XML is read in chunks, not lines: a whole EndNote XML file can be a single line.
         chunks = iter_chunks(stream) if hasattr(stream, "read") else ("\n".join(stream),)
         yield from _checked(read_endnote_xml(chunks), report)  # type: ignore[arg-type]
+        return
+    if fmt is Format.RIS and hasattr(stream, "read"):
+        yield from _checked(read_ris_lists(iter_line_lists(stream)), report)  # type: ignore[arg-type]
         return
     lines = iter_lines(stream) if hasattr(stream, "read") else stream  # type: ignore[arg-type]
     yield from _checked(_read(lines, fmt, mapping, delimiter), report)

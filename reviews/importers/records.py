@@ -108,7 +108,8 @@ def clean_text(value: str | None) -> str:
     if text.isprintable():
         # Printable means no tab, newline or other control character: only runs of spaces and
         # the ends can need work. Most values need none, and this test is much cheaper.
-        if "  " in text or text[0] == " " or text[-1] == " ":
+        # (strip() gives back the string itself when there is nothing to strip.)
+        if "  " in text or text.strip(" ") is not text:
             text = " ".join(text.split())
         return text
     # str.split() without arguments splits on all Unicode whitespace; faster than a regex.
@@ -117,6 +118,21 @@ def clean_text(value: str | None) -> str:
 
 def clean_list(values: Iterable[str | None]) -> list[str]:
     """Clean each value and drop the empty ones, keeping order."""
+    if type(values) is list and values and all(values):
+        # Most lists (a record's authors, keywords) are clean already: check them all at once
+        # instead of value by value. Printable values hold no newline, so in ``joined`` the
+        # newlines are the separators and " \n"/"\n " are spaces at the end of a value.
+        joined = "\n".join(values)  # type: ignore[arg-type]
+        if (
+            "<" not in joined
+            and "&" not in joined
+            and "  " not in joined
+            and " \n" not in joined
+            and "\n " not in joined
+            and joined.strip(" ") is joined
+            and all(map(str.isprintable, values))  # type: ignore[arg-type]
+        ):
+            return values.copy()  # type: ignore[return-value]
     out = []
     for value in values:
         cleaned = clean_text(value)
@@ -133,10 +149,11 @@ def normalise_doi(value: str | None) -> str:
     """
     if not value:
         return ""
-    text = CONTROL_CHARS_RE.sub("", value).strip()
+    text = (value if value.isprintable() else CONTROL_CHARS_RE.sub("", value)).strip()
     if "%" in text:
         text = unquote(text)
-    text = _DOI_PREFIX_RE.sub("", text).strip()
+    if not text.startswith("10."):  # no prefix to remove from a bare DOI
+        text = _DOI_PREFIX_RE.sub("", text).strip()
     match = _DOI_RE.search(text)
     if not match:
         return ""
@@ -278,6 +295,8 @@ def build_record(
 
 
 def _dedupe(values: list[str]) -> list[str]:
+    if len(set(values)) == len(values):
+        return values
     seen: set[str] = set()
     out = []
     for value in values:

@@ -46,6 +46,8 @@ _URL_TAGS = ("UR", "L1", "L2", "L4", "LK")
 _NO_PAGES = re.compile(
     r"^(?:no(?:\s+pagination)?(?:\s+specified)?|specified|n\.?\s?pag\.?)$", re.IGNORECASE
 )
+# What a placeholder can start with, for a cheap test first (IGNORECASE lets "ſ" match "s").
+_NO_PAGES_START = frozenset("nNsSſ")
 # EBSCO appends the publisher's copyright notice to AB as a second value; it is not abstract.
 _COPYRIGHT_AB = re.compile(r"^\s*Copyright of .* is the property of ", re.IGNORECASE)
 
@@ -56,66 +58,82 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
     ``lines`` are lines without line ends (see :func:`~.encoding.iter_lines`). Raises
     :class:`ImportFormatError` when the file holds no record, or ends inside one.
     """
+    return read_ris_lists((lines,))
+
+
+def read_ris_lists(line_lists: Iterable[Iterable[str]]) -> Iterator[ParsedRecord]:
+    """:func:`read_ris` over lines that come in lists (see :func:`~.encoding.iter_line_lists`)."""
     raw: dict[str, list[str]] | None = None  # the record being read
     start = 0
     pending: dict[str, list[str]] | None = None  # closed, not yet yielded (Ovid's NL may follow)
     pending_start = 0
     last_tag = ""  # the last tag seen in the record, for continuation lines
+    # Continuation lines of raw[last_tag][-1], joined when the next tag comes: joining one
+    # line at a time copied a long N1 (Scopus writes the references there) once per line.
+    more: list[str] | None = None
     count = 0
     number = 0
     match_tag = _TAG_RE.match
-    for number, line in enumerate(lines, start=1):
-        # Fast path for the common well-formed "XX  - value" line; the regex for the rest.
-        if line.startswith("  - ", 2) and line[0] > " ":
-            tag = line[:2]
-            value = line[6:].strip()
-        else:
-            found = match_tag(line)
-            if found is None:
-                # Untagged: continues the last value inside a record; ignored outside one
-                # (Ovid's "1." record numbers and "Link to the Ovid Full Text" lines).
-                if raw is not None and last_tag:
-                    text = line.strip()
-                    if text:
-                        values = raw[last_tag]
-                        if last_tag in _LIST_TAGS or not values:
-                            values.append(text)
-                        else:
-                            values[-1] = f"{values[-1]}\n{text}" if values[-1] else text
-                continue
-            tag, value = found.group(1), (found.group(2) or "").strip()
-        if raw is not None:
-            if tag == "ER":
+    for lines in line_lists:
+        for line in lines:
+            number += 1
+            # Fast path for the common well-formed "XX  - value" line; the regex for the rest
+            # (it needs a "-" at the fourth or fifth character).
+            if line[2:6] == "  - " and line[0] > " ":
+                tag = line[:2]
+                value = line[6:].strip()
+            else:
+                found = match_tag(line) if "-" in line[3:5] else None
+                if found is None:
+                    # Untagged: continues the last value inside a record; ignored outside one
+                    # (Ovid's "1." record numbers and "Link to the Ovid Full Text" lines).
+                    if raw is not None:
+                        text = line.strip()
+                        if text:
+                            if last_tag in _LIST_TAGS:
+                                raw[last_tag].append(text)
+                            elif more is None:
+                                more = [text]
+                            else:
+                                more.append(text)
+                    continue
+                tag, value = found.group(1), (found.group(2) or "").strip()
+            if more is not None:
+                values = raw[last_tag]  # type: ignore[index]
+                values[-1] = "\n".join([values[-1], *more] if values[-1] else more)
+                more = None
+            if raw is not None:
+                if tag == "ER":
+                    if pending is not None:
+                        count += 1
+                        yield ris_record(pending, pending_start)
+                    pending, pending_start, raw, last_tag = raw, start, None, ""
+                    continue
+                if tag != "TY":
+                    values = raw.get(tag)
+                    if values is None:
+                        raw[tag] = [value]
+                    else:
+                        values.append(value)
+                    last_tag = tag
+                    continue
+                # TY inside a record: the record had no ER. Close it and go on, as EndNote does.
                 if pending is not None:
                     count += 1
                     yield ris_record(pending, pending_start)
-                pending, pending_start, raw, last_tag = raw, start, None, ""
-                continue
-            if tag != "TY":
-                values = raw.get(tag)
-                if values is None:
-                    raw[tag] = [value]
-                else:
-                    values.append(value)
-                last_tag = tag
-                continue
-            # TY inside a record: the record had no ER. Close it and go on, as EndNote does.
-            if pending is not None:
-                count += 1
-                yield ris_record(pending, pending_start)
-            pending, pending_start = raw, start
-            raw = None
-        if tag == "TY":
-            if pending is not None:
-                count += 1
-                yield ris_record(pending, pending_start)
-                pending = None
-            raw = {"TY": [value]}
-            start = number
-            last_tag = "TY"
-        elif tag != "ER" and pending is not None:
-            # A tag after ER: Ovid's NL (journal abbreviation) belongs to the closed record.
-            pending.setdefault(tag, []).append(value)
+                pending, pending_start = raw, start
+                raw = None
+            if tag == "TY":
+                if pending is not None:
+                    count += 1
+                    yield ris_record(pending, pending_start)
+                    pending = None
+                raw = {"TY": [value]}
+                start = number
+                last_tag = "TY"
+            elif tag != "ER" and pending is not None:
+                # A tag after ER: Ovid's NL (journal abbreviation) belongs to the closed record.
+                pending.setdefault(tag, []).append(value)
     if raw is not None:
         raise ImportFormatError(
             f"the file ends inside the record that starts at line {start}: no 'ER  -' end "
@@ -160,7 +178,10 @@ def ris_record(raw: dict[str, list[str]], source_line: int) -> ParsedRecord:
         abstract = _first(raw, ("N2",))
     sp = _first(raw, ("SP",))
     ep = _first(raw, ("EP",))
-    if (sp and _NO_PAGES.match(sp)) or (ep and _NO_PAGES.match(ep)):
+    # Every placeholder starts with n or s (the test spares the regex for real page numbers).
+    if (sp[:1] in _NO_PAGES_START and _NO_PAGES.match(sp)) or (
+        ep[:1] in _NO_PAGES_START and _NO_PAGES.match(ep)
+    ):
         sp = ep = ""
     doi = ""
     for tag in _DOI_TAGS:
@@ -170,13 +191,18 @@ def ris_record(raw: dict[str, list[str]], source_line: int) -> ParsedRecord:
                 break
     if not doi and urls:
         doi = first_doi_from_urls(urls)
+    year = None
+    for tag in _YEAR_TAGS:
+        year = parse_year(_first(raw, (tag,)))
+        if year is not None:
+            break
     return build_record(
         raw=raw,
         source_line=source_line,
         title=_first(raw, _TITLE_TAGS) or _book_title(raw),
         abstract=abstract,
         authors=get("AU") or get("A1") or (),
-        year=parse_year(*(_first(raw, (tag,)) for tag in _YEAR_TAGS)),
+        year=year,
         journal=_first(raw, _JOURNAL_TAGS),
         volume=_first(raw, ("VL",)),
         issue=_first(raw, _ISSUE_TAGS),

@@ -6,7 +6,7 @@ import pytest
 
 from reviews.importers import clean_text, normalise_doi, normalise_issn, normalise_pages, ris_type
 from reviews.importers.ids import accession_from_url, doi_from_url, pmid_from_text
-from reviews.importers.records import first_doi, parse_year
+from reviews.importers.records import clean_list, first_doi, parse_year
 
 
 @pytest.mark.parametrize(
@@ -103,6 +103,23 @@ def test_it_collapses_whitespace_and_drops_control_characters():
 
 def test_it_separates_paragraphs_when_it_strips_block_tags():
     assert clean_text("<p>One.</p><p>Two.</p>") == "One. Two."
+
+
+def test_a_value_of_nothing_but_markup_cleans_to_nothing():
+    # Once raised IndexError (the emptied text's first character), failing the whole import.
+    assert clean_text("<i></i>") == ""
+    assert clean_text("&lt;b&gt;&lt;/b&gt;") == ""
+    assert clean_list(["<i></i>", "Smith, J"]) == ["Smith, J"]
+
+
+def test_a_list_is_cleaned_value_by_value_whether_or_not_it_needs_it():
+    assert clean_list(["Smith, J", "Doe, A"]) == ["Smith, J", "Doe, A"]
+    assert clean_list(["Smith, J ", " Doe,  A", "", None, "<b>Roe</b>", "Poe\tE"]) == [
+        "Smith, J",
+        "Doe, A",
+        "Roe",
+        "Poe E",
+    ]
 
 
 @pytest.mark.parametrize(
