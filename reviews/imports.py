@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -18,8 +19,10 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
+from psycopg import postgres, pq
+from psycopg.adapt import Dumper
 from psycopg.copy import QueuedLibpqWriter
 
 from . import importers
@@ -282,11 +285,44 @@ def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecor
     if connection.vendor != "postgresql":
         yield lambda records: Record.objects.bulk_create([_record_from(r, batch) for r in records])
         return
-    # The model's defaults for the columns a parsed record does not fill.
+
+    class JsonbBytes(Dumper):
+        """Passes JSON serialised by :func:`jsonb` through to a binary COPY."""
+
+        format = pq.Format.BINARY
+        oid = postgres.types["jsonb"].oid
+
+        def dump(self, obj: bytes) -> bytes:
+            return obj
+
+    def jsonb(value: Any) -> bytes:
+        text = json.dumps(value)
+        if "\\u0000" in text:  # jsonb refuses NUL too
+            text = json.dumps(without_nul(value))
+        return b"\x01" + text.encode()  # jsonb's binary form: version 1, then the text
+
+    def without_nul(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("\x00", "")
+        if isinstance(value, list):
+            return [without_nul(item) for item in value]
+        if isinstance(value, dict):
+            return {without_nul(key): without_nul(item) for key, item in value.items()}
+        return value
+
+    # The model's defaults for the columns a parsed record does not fill, JSON serialised.
     template = _record_from(importers.ParsedRecord(), batch)
     template.created_at = timezone.now()
     defaults = {f.attname: getattr(template, f.attname) for f in _COPY_FIELDS}
+    jsons = {f.attname for f in _COPY_FIELDS if isinstance(f, models.JSONField)}
+    for name in jsons:
+        defaults[name] = jsonb(defaults[name])
     row_of = operator.itemgetter(*(f.attname for f in _COPY_FIELDS))
+    # The columns each record fills: its JSON to serialise, its text to check for NUL.
+    filled = _record_from(importers.ParsedRecord(), batch, make=dict)
+    json_names = [name for name in filled if name in jsons]
+    text_names = [name for name, value in filled.items() if isinstance(value, str)]
+    texts_of = operator.itemgetter(*text_names)
     types = [re.sub(r"\(.*\)$", "", f.db_type(connection)) for f in _COPY_FIELDS]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _COPY_FIELDS)
     table = connection.ops.quote_name(Record._meta.db_table)
@@ -299,15 +335,25 @@ def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecor
             "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
         )
         sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
-        with cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        copy_cursor = cursor.cursor
+        # JSON goes in already serialised (the constant defaults once, not once a row).
+        copy_cursor.adapters.register_dumper(None, JsonbBytes)
+        with copy_cursor.copy(sql, writer=QueuedLibpqWriter(copy_cursor)) as copy:
             copy.set_types(types)
+            write_row = copy.write_row
 
             def insert(records: list[importers.ParsedRecord]) -> None:
                 for parsed in records:
-                    row = row_of(defaults | _record_from(parsed, batch, make=dict))
-                    # PostgreSQL text cannot hold NUL; the parsers strip control
-                    # characters already, this is the last guard.
-                    copy.write_row([v.replace("\x00", "") if type(v) is str else v for v in row])
+                    values = defaults | _record_from(parsed, batch, make=dict)
+                    # PostgreSQL text cannot hold NUL; the parsers strip control characters
+                    # already, this is the last guard (one search over all the text; jsonb()
+                    # guards the JSON).
+                    if "\x00" in "".join(texts_of(values)):
+                        for name in text_names:
+                            values[name] = values[name].replace("\x00", "")
+                    for name in json_names:
+                        values[name] = jsonb(values[name])
+                    write_row(row_of(values))
 
             yield insert
 
