@@ -307,8 +307,23 @@ def main() -> int:
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of voting")
     parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between votes")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn sync workers (default: one per CPU; more only queue for the same CPUs)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        default=None,
+        help="on a shared machine: wait (up to 10 min) until the 1-minute load average is "
+        "below this before voting starts",
+    )
+    parser.add_argument(
+        "--access-log", help="write gunicorn's access log, with server time in ms, to this file"
+    )
     args = parser.parse_args()
 
     if shutil.which("psql") is None:
@@ -357,6 +372,16 @@ def main() -> int:
                 "warning",
                 "--timeout",
                 "60",
+                *(
+                    [
+                        "--access-logfile",
+                        args.access_log,
+                        "--access-logformat",
+                        "%(m)s %(U)s %(s)s %(M)s",
+                    ]
+                    if args.access_log
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=env,
@@ -377,6 +402,12 @@ def main() -> int:
         for _ in range(args.workers * 3):
             _request(port, tokens[0], "GET", "/api/reviews/load/screening/title-abstract/progress/")
 
+        if args.quiet_load is not None:
+            waited = time.monotonic()
+            while os.getloadavg()[0] >= args.quiet_load and time.monotonic() - waited < 600:
+                time.sleep(5)
+            print(f"waited {time.monotonic() - waited:.0f} s for load < {args.quiet_load}")
+        load_before = os.getloadavg()[0]
         reviewers = [Reviewer(f"reviewer{i:02d}", t) for i, t in enumerate(tokens)]
         base = "/api/reviews/load/screening/title-abstract"
         deadline = time.perf_counter() + args.duration
@@ -392,6 +423,7 @@ def main() -> int:
         for t in threads:
             t.join(args.duration + 120)
         wall = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
 
         latencies = [x for r in reviewers for x in r.latencies]
         errors = [f"{r.name}: {e}" for r in reviewers for e in r.errors]
@@ -410,7 +442,8 @@ def main() -> int:
         print(
             f"setup: {args.reviewers} reviewers, {args.records:,} records, 2 reviewers per "
             f"record, blinded; gunicorn {args.workers} sync workers; think time mean "
-            f"{args.think_ms:.0f} ms; {args.duration:.0f} s of voting ({wall:.1f} s wall)"
+            f"{args.think_ms:.0f} ms; {args.duration:.0f} s of voting ({wall:.1f} s wall); "
+            f"1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end"
         )
         print(
             f"votes: {len(latencies):,} ({len(latencies) / wall:.1f}/s); first record "

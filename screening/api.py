@@ -94,10 +94,9 @@ class _StageAPI(APIView):
     def stage(self) -> str:
         return self.kwargs["stage"]
 
-    def get_item(self, pk, *, with_record: bool = True) -> ScreeningItem:
+    def get_item(self, pk) -> ScreeningItem:
         items = ScreeningItem.objects.filter(stage=self.stage)
-        if with_record:
-            items = items.select_related("record").defer("record__raw")
+        items = items.select_related("record").defer("record__raw")
         return scoped_get(items, review=self.get_review(), pk=pk)
 
     def own_vote(self, pk) -> Vote:
@@ -153,11 +152,11 @@ class VoteListAPI(_StageAPI):
         payload = VoteInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        item = self.get_item(data["item"], with_record=False)
         vote = services.vote_cast(
             user=request.user,
             review=review,
-            item=item,
+            # An id: the service fetches it scoped to the review, with the lock it needs.
+            item=data["item"],
             stage=stage,
             decision=data["decision"],
             reason=data.get("reason"),

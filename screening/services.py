@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
-from reviews.access import require_member, require_role
+from reviews.access import require_member, require_role, scoped_get
 from reviews.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Review
@@ -415,32 +415,35 @@ def reason_delete(*, actor, review: Review, reason: ExclusionReason) -> None:
 # --- Assignment --------------------------------------------------------------------------------
 
 
-def _candidates(review: Review, stage: str, user, required: int) -> Iterator[int]:
-    """Pending items of the stage with a free slot that ``user`` never had, first ones first.
+def _candidate_batch(review: Review, stage: str, required: int, after: int) -> list[int]:
+    """The next pending items of the stage with a free slot, in order, after item ``after``.
 
-    Two plain index scans a batch, rather than one anti-join: the anti-join's plan depends on
-    table statistics, and with stale ones (a review that just started) PostgreSQL chose a
-    quadratic plan. Nothing is locked here; :func:`_claim` decides under the row lock.
+    Plain index scans, and the reviewer's own claims are looked up separately: a single
+    anti-join's plan depends on table statistics, and with stale ones (a review that just
+    started) PostgreSQL chose a quadratic plan. Nothing is locked here; :func:`_claim` decides
+    under the row lock.
     """
-    after = 0
-    while True:
-        ids = list(
-            selectors.items_of(review, stage)
-            .filter(status=ItemStatus.PENDING, claims__lt=required, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:CANDIDATE_BATCH]
-        )
-        if not ids:
-            return
-        mine = set(
-            Assignment.objects.filter(reviewer=user, item_id__in=ids).values_list(
-                "item_id", flat=True
-            )
-        )
-        for pk in ids:
-            if pk not in mine:
-                yield pk
-        after = ids[-1]
+    return list(
+        selectors.items_of(review, stage)
+        .filter(status=ItemStatus.PENDING, claims__lt=required, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:CANDIDATE_BATCH]
+    )
+
+
+def _first_unlocked(ids: list[int], required: int) -> int | None:
+    """The first of ``ids`` still open, locked for the caller's transaction.
+
+    On PostgreSQL rows another reviewer is claiming right now are skipped (SKIP LOCKED) rather
+    than waited for: on a busy machine the holder may be descheduled mid-transaction, and every
+    reviewer behind it would queue.
+    """
+    qs = ScreeningItem.objects.filter(
+        pk__in=ids, status=ItemStatus.PENDING, claims__lt=required
+    ).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True)
+    return qs.values_list("pk", flat=True).first()
 
 
 def _claim(review: Review, item_id: int, user, stage: str, required: int) -> Assignment | None:
@@ -484,35 +487,52 @@ def assignment_next(
         except (TypeError, ValueError):
             continue
     required = selectors.settings_for(review).reviewers_per_record
-    open_ids = list(
-        Assignment.objects.filter(
-            review=review,
-            stage=stage,
-            reviewer=user,
-            voted_at__isnull=True,
-            item__status=ItemStatus.PENDING,
-        )
-        .filter(selectors.primary_filter("item__record__"))
-        .order_by("pk")
-        .values_list("item_id", flat=True)[: MAX_OPEN_CLAIMS + 20]
-    )
-    for item_id in open_ids:
-        if item_id not in skip:
-            return _item_with_record(item_id)
-    if len(open_ids) >= MAX_OPEN_CLAIMS:
-        return None
-    for attempt in range(2):
-        for n, item_id in enumerate(_candidates(review, stage, user, required)):
-            if n >= MAX_CLAIM_ATTEMPTS:
+    mine = Assignment.objects.filter(review=review, stage=stage, reviewer=user)
+    attempts = 0
+    for round_ in range(2):
+        after, first = 0, True
+        while attempts < MAX_CLAIM_ATTEMPTS:
+            ids = _candidate_batch(review, stage, required, after)
+            if first:
+                # One query answers both: the reviewer's open claims (oldest first) and which
+                # of the candidates they already had.
+                rows = list(
+                    mine.filter(
+                        Q(voted_at__isnull=True, item__status=ItemStatus.PENDING)
+                        | Q(item_id__in=ids)
+                    )
+                    .filter(selectors.primary_filter("item__record__"))
+                    .order_by("pk")
+                    .values_list("item_id", "voted_at")
+                )
+                open_ids = [item_id for item_id, voted_at in rows if voted_at is None]
+                for item_id in open_ids:
+                    if item_id not in skip:
+                        return _item_with_record(item_id)
+                if len(open_ids) >= MAX_OPEN_CLAIMS:
+                    return None
+                had = {item_id for item_id, _ in rows}
+                first = False
+            else:
+                had = set(mine.filter(item_id__in=ids).values_list("item_id", flat=True))
+            if not ids:
                 break
-            try:
-                with transaction.atomic():
-                    claimed = _claim(review, item_id, user, stage, required)
-            except IntegrityError:
-                continue  # the same reviewer claimed it from another tab; look further
-            if claimed is not None:
-                return _item_with_record(item_id)
-        if attempt == 0 and not assignment_release_stale(review=review, stage=stage):
+            free = [item_id for item_id in ids if item_id not in had]
+            while free and attempts < MAX_CLAIM_ATTEMPTS:
+                attempts += 1
+                try:
+                    with transaction.atomic():
+                        item_id = _first_unlocked(free, required)
+                        if item_id is None:
+                            break  # all taken or being taken: on to the next batch
+                        free.remove(item_id)
+                        claimed = _claim(review, item_id, user, stage, required)
+                except IntegrityError:
+                    continue  # the same reviewer claimed it from another tab; look further
+                if claimed is not None:
+                    return _item_with_record(item_id)
+            after = ids[-1]
+        if round_ == 0 and not assignment_release_stale(review=review, stage=stage):
             break
     return None
 
@@ -590,8 +610,13 @@ def _set_status(item: ScreeningItem, status: str, *, reason_id: Any = None) -> N
         )
 
 
-def _locked_open_item(item: ScreeningItem) -> ScreeningItem:
-    locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+def _locked_open_item(
+    review: Review, item: ScreeningItem | int, stage: str | None = None
+) -> ScreeningItem:
+    """The item, locked, if it belongs to ``review`` (404 otherwise) and is still open."""
+    pk = item.pk if isinstance(item, ScreeningItem) else item
+    locked = scoped_get(ScreeningItem.objects.select_for_update(), review=review, pk=pk)
+    _check_item(review, locked, stage)
     if locked.status == ItemStatus.NOT_RETRIEVED:
         raise ValidationError(
             "This report is marked not retrieved; attach the full text first to assess it."
@@ -605,31 +630,41 @@ def vote_cast(
     *,
     user,
     review: Review,
-    item: ScreeningItem,
+    item: ScreeningItem | int,
     decision: Any,
     reason: Any = None,
     note: Any = "",
     stage: str | None = None,
 ) -> Vote:
     """Cast or change ``user``'s vote on ``item``; settles the record or makes a conflict when
-    it has all the votes it needs."""
+    it has all the votes it needs.
+
+    ``item`` may be an id (with ``stage``): it is then fetched, scoped to the review, with the
+    row lock the vote needs anyway, which saves a query on the busiest path of the app.
+    """
     require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
-    _check_item(review, item, stage)
+    if isinstance(item, ScreeningItem):
+        _check_item(review, item, stage)
+        item_stage = item.stage
+    elif stage is None:
+        raise TypeError("vote_cast needs the stage when given an item id")
+    else:
+        item_stage = clean_stage(stage)
     decision = _clean_decision(decision)
     note = _clean_text(note, field="note", max_length=MAX_NOTE)
     settings_obj = selectors.settings_for(review)
     # A reason only goes with Exclude; one sent along with another decision is dropped.
-    reason_obj = _clean_reason(review, item.stage, reason) if decision == Decision.EXCLUDE else None
+    reason_obj = _clean_reason(review, item_stage, reason) if decision == Decision.EXCLUDE else None
     if (
         decision == Decision.EXCLUDE
         and reason_obj is None
-        and settings_obj.reasons_required(item.stage)
+        and settings_obj.reasons_required(item_stage)
     ):
         raise ValidationError(
             {"reason": "Choose a reason for excluding: this review requires one at this stage."}
         )
     try:
-        return _vote_write(user, review, item, decision, reason_obj, note, settings_obj)
+        return _vote_write(user, review, item, stage, decision, reason_obj, note, settings_obj)
     except IntegrityError:
         # Only a second request of the same reviewer on the same record at the same moment
         # gets here; the first one won and this one changed nothing.
@@ -638,9 +673,9 @@ def vote_cast(
         ) from None
 
 
-def _vote_write(user, review, item, decision, reason_obj, note, settings_obj) -> Vote:
+def _vote_write(user, review, item, stage, decision, reason_obj, note, settings_obj) -> Vote:
     with transaction.atomic():
-        locked = _locked_open_item(item)
+        locked = _locked_open_item(review, item, stage)
         if locked.stage == Stage.FULL_TEXT:
             report = FullTextReport.objects.filter(record_id=locked.record_id).first()
             if report is None or not report.is_available:
@@ -704,7 +739,8 @@ def _vote_write(user, review, item, decision, reason_obj, note, settings_obj) ->
             # No decision here: the audit log is not blinded (see the module docstring).
             changes={"stage": locked.stage, "record": locked.record_id},
         )
-    item.status = locked.status
+    if isinstance(item, ScreeningItem):
+        item.status = locked.status
     return vote
 
 
@@ -715,7 +751,7 @@ def vote_withdraw(*, user, review: Review, vote: Vote) -> ScreeningItem:
     if vote.review_id != review.pk or vote.reviewer_id != user.pk:
         raise PermissionDenied("You can only withdraw your own votes.")
     with transaction.atomic():
-        locked = _locked_open_item(vote.item)
+        locked = _locked_open_item(review, vote.item_id)
         vote = Vote.objects.select_related("reason").get(pk=vote.pk)
         VoteEvent.objects.create(
             review=review,
