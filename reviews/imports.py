@@ -8,6 +8,7 @@ that breaks halfway leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import operator
@@ -377,18 +378,27 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
     """Parse ``batch``'s file and insert its records. Call inside a transaction."""
     mapping = batch.column_mapping.get("mapping") or None
     imported = 0
-    with batch.file.open("rb") as fh:
-        try:
-            stream = importers.open_records(fh, filename=batch.original_name, mapping=mapping)
-            progress(1, f"Reading {stream.detected.format.label} ({stream.encoding})")
-            with _insert(batch) as insert:
-                for chunk in stream.batches(INSERT_BATCH):
-                    insert(chunk)
-                    imported += len(chunk)
-                    done = fh.tell() / batch.size if batch.size else 1
-                    progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
-        except importers.ImportFormatError as exc:
-            raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
+    # The cyclic garbage collector, left on, kept walking the batch of records in hand and all
+    # of Django's objects: 15-20 % of a large import's time. Parsing and inserting make no
+    # reference cycles (reference counting frees everything), so it pauses until we are done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with batch.file.open("rb") as fh:
+            try:
+                stream = importers.open_records(fh, filename=batch.original_name, mapping=mapping)
+                progress(1, f"Reading {stream.detected.format.label} ({stream.encoding})")
+                with _insert(batch) as insert:
+                    for chunk in stream.batches(INSERT_BATCH):
+                        insert(chunk)
+                        imported += len(chunk)
+                        done = fh.tell() / batch.size if batch.size else 1
+                        progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+            except importers.ImportFormatError as exc:
+                raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
+    finally:
+        if collecting:
+            gc.enable()
     report = stream.report.as_dict()
     if imported == 0:
         reasons = "; ".join(report["skipped"][:3])
