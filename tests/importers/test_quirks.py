@@ -67,6 +67,20 @@ def test_it_keeps_pubmed_endnote_notes_as_one_multi_line_value():
     assert first.pmid == "21553931"
 
 
+def test_it_keeps_every_continuation_line_of_a_long_note_in_order():
+    # Scopus puts the cited references in N1, one a line: thousands of lines for one value,
+    # read in chunks whose boundaries fall inside it.
+    references = [
+        f"Author{i}, A., Title number {i} (2019) Journal, {i}, pp. 1-9;" for i in range(5000)
+    ]
+    text = "TY  - JOUR\nTI  - Cited\nN1  - References: " + "\n".join(references)
+    _, (record,) = parse_bytes((text + "\nKW  - after\nER  - \n").encode())
+    assert record.raw["N1"] == ["References: " + "\n".join(references)]
+    assert record.keywords == ["after"]
+    (from_list,) = iter_records((text + "\nER  - ").split("\n"), "ris")
+    assert from_list.raw["N1"] == record.raw["N1"]
+
+
 def test_it_reads_web_of_science_tagged_headers_and_three_space_continuations():
     records = records_of(EXPORTS / "synthesisr__WoS_txt_example.txt")
     assert records[0].authors[:3] == ["Li, Wei", "Dou, Zhiguo", "Cui, Lijuan"]
