@@ -43,7 +43,7 @@ User = get_user_model()
 
 
 @cache
-def _records_know_duplicates() -> bool:
+def records_know_duplicates() -> bool:
     try:
         Record._meta.get_field("duplicate_of")
     except FieldDoesNotExist:
@@ -58,7 +58,7 @@ def primary_filter(prefix: str = "") -> Q:
     only records that are not a duplicate of another are screened. Until that field exists every
     record is primary and the filter is empty.
     """
-    if _records_know_duplicates():
+    if records_know_duplicates():
         return Q(**{f"{prefix}duplicate_of__isnull": True})
     return Q()
 

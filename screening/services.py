@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -18,13 +19,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
 from reviews.access import require_member, require_role, scoped_get
 from reviews.audit import audit_record
 from reviews.constants import Role
-from reviews.models import Review
+from reviews.models import Record, Review
 
 from . import rules, selectors
 from .constants import (
@@ -415,20 +416,56 @@ def reason_delete(*, actor, review: Review, reason: ExclusionReason) -> None:
 # --- Assignment --------------------------------------------------------------------------------
 
 
-def _candidate_batch(review: Review, stage: str, required: int, after: int) -> list[int]:
-    """The next pending items of the stage with a free slot, in order, after item ``after``.
+def _queue_scan(
+    review: Review, stage: str, user, required: int, after: int, with_open: bool
+) -> tuple[list[int], list[tuple[int, bool]]]:
+    """One round trip: the reviewer's open claims (oldest first, when ``with_open``) and the
+    next pending items with a free slot after item ``after``, each with whether this reviewer
+    already had it.
 
-    Plain index scans, and the reviewer's own claims are looked up separately: a single
-    anti-join's plan depends on table statistics, and with stale ones (a review that just
-    started) PostgreSQL chose a quadratic plan. Nothing is locked here; :func:`_claim` decides
-    under the row lock.
+    Hand-written SQL because this runs on every vote (see bench/screening_load.py: the ORM
+    spent ~1 ms of CPU compiling each query, more than the database took). The check for the
+    reviewer's own claims is a correlated ``EXISTS`` in the select list, which both databases
+    evaluate as one index probe per candidate: an anti-join's plan depends on table statistics,
+    and with stale ones (a review that just started) PostgreSQL chose a quadratic plan.
     """
-    return list(
-        selectors.items_of(review, stage)
-        .filter(status=ItemStatus.PENDING, claims__lt=required, pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:CANDIDATE_BATCH]
-    )
+    items, claims = ScreeningItem._meta.db_table, Assignment._meta.db_table
+    primary_join = ""
+    if selectors.records_know_duplicates():
+        primary_join = (
+            f"JOIN {Record._meta.db_table} r ON r.id = i.record_id AND r.duplicate_of_id IS NULL"
+        )
+    # Table names are our models'; every value is a parameter.
+    candidates = f"""
+        SELECT 1, c.id, CASE WHEN EXISTS (
+            SELECT 1 FROM {claims} m WHERE m.item_id = c.id AND m.reviewer_id = %s
+        ) THEN 1 ELSE 0 END
+        FROM (
+            SELECT i.id FROM {items} i {primary_join}
+            WHERE i.review_id = %s AND i.stage = %s AND i.status = %s AND i.claims < %s
+              AND i.id > %s
+            ORDER BY i.id LIMIT %s
+        ) c"""  # noqa: S608
+    params: list[Any] = [user.pk, review.pk, stage, ItemStatus.PENDING, required, after]
+    params.append(CANDIDATE_BATCH)
+    sql = candidates
+    if with_open:
+        sql = f"""
+        SELECT 0, o.item_id, o.id FROM (
+            SELECT a.item_id, a.id FROM {claims} a
+            JOIN {items} i ON i.id = a.item_id {primary_join}
+            WHERE a.review_id = %s AND a.stage = %s AND a.reviewer_id = %s
+              AND a.voted_at IS NULL AND i.status = %s
+            ORDER BY a.id LIMIT %s
+        ) o
+        UNION ALL {candidates}"""  # noqa: S608
+        params = [review.pk, stage, user.pk, ItemStatus.PENDING, MAX_OPEN_CLAIMS + 1, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    open_ids = [item_id for kind, item_id, order in sorted(r for r in rows if r[0] == 0)]
+    batch = sorted((item_id, bool(had)) for kind, item_id, had in rows if kind == 1)
+    return open_ids, batch
 
 
 def _first_unlocked(ids: list[int], required: int) -> int | None:
@@ -444,6 +481,49 @@ def _first_unlocked(ids: list[int], required: int) -> int | None:
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
     return qs.values_list("pk", flat=True).first()
+
+
+def _claim_first(review: Review, stage: str, user, required: int, ids: list[int]) -> int | None:
+    """Claim a slot on the first of ``ids`` still open; ``None`` if each is taken or locked.
+
+    On PostgreSQL one statement does it (pick with SKIP LOCKED, bump the count, insert the
+    claim): one round trip, atomic on its own. Elsewhere the same steps run in a transaction.
+    A second claim by the same reviewer raises ``IntegrityError`` and changes nothing.
+    """
+    if connection.vendor == "postgresql":
+        items, claims = ScreeningItem._meta.db_table, Assignment._meta.db_table
+        sql = f"""
+            WITH pick AS (
+                SELECT id FROM {items}
+                WHERE id = ANY(%s) AND status = %s AND claims < %s
+                ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+            ), bump AS (
+                UPDATE {items} s SET claims = s.claims + 1 FROM pick WHERE s.id = pick.id
+                RETURNING s.id
+            )
+            INSERT INTO {claims} (review_id, item_id, stage, reviewer_id, claimed_at, voted_at)
+            SELECT %s, bump.id, %s, %s, %s, NULL FROM bump
+            RETURNING item_id"""  # noqa: S608 - table names are our models'
+        params = [ids, ItemStatus.PENDING, required, review.pk, stage, user.pk, timezone.now()]
+        # On its own the statement is atomic; inside a caller's transaction a savepoint keeps
+        # a unique-constraint error from spoiling it.
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with guard, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            ids.remove(row[0])
+            return row[0]
+        return None
+    while ids:
+        with transaction.atomic():
+            item_id = _first_unlocked(ids, required)
+            if item_id is None:
+                return None
+            ids.remove(item_id)
+            if _claim(review, item_id, user, stage, required) is not None:
+                return item_id
+    return None
 
 
 def _claim(review: Review, item_id: int, user, stage: str, required: int) -> Assignment | None:
@@ -487,51 +567,31 @@ def assignment_next(
         except (TypeError, ValueError):
             continue
     required = selectors.settings_for(review).reviewers_per_record
-    mine = Assignment.objects.filter(review=review, stage=stage, reviewer=user)
     attempts = 0
     for round_ in range(2):
         after, first = 0, True
         while attempts < MAX_CLAIM_ATTEMPTS:
-            ids = _candidate_batch(review, stage, required, after)
+            open_ids, batch = _queue_scan(review, stage, user, required, after, with_open=first)
             if first:
-                # One query answers both: the reviewer's open claims (oldest first) and which
-                # of the candidates they already had.
-                rows = list(
-                    mine.filter(
-                        Q(voted_at__isnull=True, item__status=ItemStatus.PENDING)
-                        | Q(item_id__in=ids)
-                    )
-                    .filter(selectors.primary_filter("item__record__"))
-                    .order_by("pk")
-                    .values_list("item_id", "voted_at")
-                )
-                open_ids = [item_id for item_id, voted_at in rows if voted_at is None]
                 for item_id in open_ids:
                     if item_id not in skip:
                         return _item_with_record(item_id)
                 if len(open_ids) >= MAX_OPEN_CLAIMS:
                     return None
-                had = {item_id for item_id, _ in rows}
                 first = False
-            else:
-                had = set(mine.filter(item_id__in=ids).values_list("item_id", flat=True))
-            if not ids:
+            if not batch:
                 break
-            free = [item_id for item_id in ids if item_id not in had]
+            free = [item_id for item_id, had in batch if not had]
             while free and attempts < MAX_CLAIM_ATTEMPTS:
                 attempts += 1
                 try:
-                    with transaction.atomic():
-                        item_id = _first_unlocked(free, required)
-                        if item_id is None:
-                            break  # all taken or being taken: on to the next batch
-                        free.remove(item_id)
-                        claimed = _claim(review, item_id, user, stage, required)
+                    item_id = _claim_first(review, stage, user, required, free)
                 except IntegrityError:
-                    continue  # the same reviewer claimed it from another tab; look further
-                if claimed is not None:
-                    return _item_with_record(item_id)
-            after = ids[-1]
+                    continue  # the same reviewer claimed one from another tab; look again
+                if item_id is None:
+                    break  # all taken or being taken: on to the next batch
+                return _item_with_record(item_id)
+            after = batch[-1][0]
         if round_ == 0 and not assignment_release_stale(review=review, stage=stage):
             break
     return None
