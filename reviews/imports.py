@@ -379,7 +379,7 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
     mapping = batch.column_mapping.get("mapping") or None
     imported = 0
     # The cyclic garbage collector, left on, kept walking the batch of records in hand and all
-    # of Django's objects: 15-20 % of a large import's time. Parsing and inserting make no
+    # of Django's objects: 12-20 % of a large import's time. Parsing and inserting make no
     # reference cycles (reference counting frees everything), so it pauses until we are done.
     collecting = gc.isenabled()
     gc.disable()
