@@ -30,6 +30,7 @@ from . import importers
 from .access import require_role
 from .audit import audit_record
 from .constants import BatchStatus, Role, SourceKind
+from .fields import TextJSONField
 from .jobs import JobError, register
 from .models import ImportBatch, Job, Record, Review, Search
 from .services import _clean_text, job_submit
@@ -318,6 +319,10 @@ def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecor
     jsons = {f.attname for f in _COPY_FIELDS if isinstance(f, models.JSONField)}
     for name in jsons:
         defaults[name] = jsonb(defaults[name])
+    # JSON kept as text (the raw record): serialised here, stored as is.
+    text_jsons = [f.attname for f in _COPY_FIELDS if isinstance(f, TextJSONField)]
+    for name in text_jsons:
+        defaults[name] = json.dumps(defaults[name], ensure_ascii=False)
     row_of = operator.itemgetter(*(f.attname for f in _COPY_FIELDS))
     # The columns each record fills: its JSON to serialise, its text to check for NUL.
     filled = _record_from(importers.ParsedRecord(), batch, make=dict)
@@ -354,6 +359,9 @@ def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecor
                             values[name] = values[name].replace("\x00", "")
                     for name in json_names:
                         values[name] = jsonb(values[name])
+                    for name in text_jsons:
+                        # json.dumps writes NUL as the text "\\u0000", which text may hold.
+                        values[name] = json.dumps(values[name], ensure_ascii=False)
                     write_row(row_of(values))
 
             yield insert

@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from .constants import BatchStatus, JobStatus, PairStatus, ReviewStatus, Role, SourceKind
+from .fields import TextJSONField
 from .managers import MembershipQuerySet, ReviewQuerySet
 
 slug_validator = RegexValidator(
@@ -208,7 +209,10 @@ class Record(models.Model):
     duplicates across searches are linked by clusters, never deleted.
     """
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: every index of the table starts with the review.
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="records")
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
     title = models.TextField(blank=True)
@@ -227,7 +231,7 @@ class Record(models.Model):
     publication_type = models.CharField(max_length=20, blank=True)
     url = models.TextField(blank=True)
     accession_number = models.CharField(max_length=200, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = TextJSONField(default=dict, blank=True)
     source_line = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     # Deduplication. A record merged into another keeps its row (PRISMA counts it as
