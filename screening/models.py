@@ -50,6 +50,9 @@ class ScreeningSettings(models.Model):
     )
     # Set once the default exclusion reasons have been written, so deleting them all sticks.
     reasons_seeded = models.BooleanField(default=False)
+    # The highest record id given a title/abstract item: records imported later have higher
+    # ids, so finding them is a short index range scan instead of a pass over every record.
+    synced_record_id = models.BigIntegerField(default=0)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

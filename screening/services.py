@@ -137,11 +137,17 @@ def _item_repr(item: ScreeningItem) -> str:
 # --- Setting up --------------------------------------------------------------------------------
 
 
-def screening_prepare(*, review: Review) -> int:
+def screening_prepare(*, review: Review, full: bool = False) -> int:
     """Make screening ready: default reasons once, and a title/abstract item for every primary
     record that has none yet (records imported since the last call). Idempotent and safe to run
-    concurrently (the unique constraint drops doubles). Returns the number of items created."""
-    if not ScreeningSettings.objects.filter(review=review).exists():
+    concurrently (the unique constraint drops doubles). Returns the number of items created.
+
+    Only records above the last synced id are looked at, unless ``full``: a record whose
+    import committed late with a lower id is found by a full pass, which assignment runs when
+    a queue looks empty.
+    """
+    settings_obj = ScreeningSettings.objects.filter(review=review).first()
+    if settings_obj is None:
         with transaction.atomic():
             settings_obj, created = ScreeningSettings.objects.get_or_create(review=review)
             if created and not settings_obj.reasons_seeded:
@@ -156,17 +162,21 @@ def screening_prepare(*, review: Review) -> int:
                     changes={"default_reasons": n},
                 )
         review._screening_settings_cache = None  # type: ignore[attr-defined]
+    after = 0 if full else settings_obj.synced_record_id
     has_item = ScreeningItem.objects.filter(record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT)
     missing = (
         selectors.screenable_records(review)
+        .filter(pk__gt=after)
         .filter(~Exists(has_item))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     created = 0
+    top = after
     batch: list[ScreeningItem] = []
     for record_id in missing.iterator(chunk_size=5000):
         batch.append(ScreeningItem(review=review, record_id=record_id, stage=Stage.TITLE_ABSTRACT))
+        top = max(top, record_id)
         if len(batch) >= 5000:
             ScreeningItem.objects.bulk_create(batch, ignore_conflicts=True)
             created += len(batch)
@@ -174,6 +184,14 @@ def screening_prepare(*, review: Review) -> int:
     if batch:
         ScreeningItem.objects.bulk_create(batch, ignore_conflicts=True)
         created += len(batch)
+    if after == 0:
+        # A full pass saw every record there is: later ones will have higher ids.
+        seen = selectors.screenable_records(review).aggregate(m=Max("pk"))["m"] or 0
+        top = max(top, seen)
+    if top > settings_obj.synced_record_id:
+        ScreeningSettings.objects.filter(review=review, synced_record_id__lt=top).update(
+            synced_record_id=top
+        )
     return created
 
 
@@ -592,8 +610,12 @@ def assignment_next(
                     break  # all taken or being taken: on to the next batch
                 return _item_with_record(item_id)
             after = batch[-1][0]
-        if round_ == 0 and not assignment_release_stale(review=review, stage=stage):
-            break
+        if round_ == 0:
+            # Nothing free: hand on stale claims, and look for records a quick sync missed.
+            released = assignment_release_stale(review=review, stage=stage)
+            added = stage == Stage.TITLE_ABSTRACT and screening_prepare(review=review, full=True)
+            if not (released or added):
+                break
     return None
 
 

@@ -678,3 +678,26 @@ def test_fleiss_kappa_appears_when_more_than_two_screen(
     # The matrix is [3,0], [0,3], [2,1]: kappa 0.55 (worked in test_stats).
     assert report.fleiss.kappa == pytest.approx(0.55)
     assert len(report.pairs) == 3
+
+
+# --- Primary records (deduplication) ------------------------------------------------------------
+
+
+def test_only_primary_records_are_screened(review, reviewer_a, records):
+    from reviews.models import Record
+
+    first, second, third = records[:3]
+    # Deduplication merges the second record into the first before screening starts...
+    Record.objects.filter(pk=second.pk).update(duplicate_of=first)
+    items = ta_items(review)
+    assert second.pk not in {i.record_id for i in items}
+    assert len(items) == len(records) - 1
+    # ...and the third after it was given an item: it leaves the queue and the counts.
+    Record.objects.filter(pk=third.pk).update(duplicate_of=first)
+    review = type(review).objects.get(pk=review.pk)  # a fresh request
+    shown = []
+    while item := services.assignment_next(user=reviewer_a, review=review, stage="title_abstract"):
+        shown.append(item.record_id)
+        vote(reviewer_a, review, item, "include")
+    assert second.pk not in shown and third.pk not in shown
+    assert selectors.stage_progress(review, Stage.TITLE_ABSTRACT).total == len(records) - 2
