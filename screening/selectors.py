@@ -582,3 +582,24 @@ def votes_csv_rows(*, user, review: Review, stage: str) -> Iterator[str]:
             ]
         )
         yield buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class MyVote:
+    vote: Vote
+    status: str
+
+    @property
+    def changeable(self) -> bool:
+        return self.status in (ItemStatus.PENDING, ItemStatus.CONFLICT)
+
+
+def my_recent_votes(*, user, review: Review, stage: str, limit: int = 20) -> list[MyVote]:
+    """The reviewer's latest votes at a stage, with the record's status as they may see it."""
+    votes = (
+        Vote.objects.filter(review=review, stage=stage, reviewer=user)
+        .select_related("item", "record", "reason")
+        .defer("record__raw", "record__abstract")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+    return [MyVote(v, status_visible(user=user, review=review, item=v.item)) for v in votes]

@@ -144,6 +144,11 @@ def stage_home(request, slug: str, stage: str):
     context = _base_context(request, review, stage)
     context["progress"] = selectors.stage_progress(review, stage)
     context["settings"] = selectors.settings_for(review)
+    if context["can_screen"]:
+        context["my_votes"] = selectors.my_recent_votes(
+            user=request.user, review=review, stage=stage
+        )
+        context["reasons"] = selectors.reasons_for(review, stage)
     if stage == Stage.FULL_TEXT:
         context["prisma"] = selectors.prisma_counts(review)
     return render(request, "screening/stage.html", context)
@@ -187,6 +192,13 @@ def next_record(request, slug: str, stage: str):
     return _fragment(request, review, stage, item)
 
 
+def _back(request, review: Review, stage: str) -> str:
+    # A vote changed from the stage page goes back there; one cast while screening, to it.
+    if request.POST.get("back") == "stage":
+        return _url(review, stage, "") + "#my-votes"
+    return _url(review, stage, "screen")
+
+
 @login_required
 @require_POST
 def vote(request, slug: str, stage: str):
@@ -219,12 +231,12 @@ def vote(request, slug: str, stage: str):
                 )
                 return _fragment(request, review, stage, nxt)
             messages.success(request, "Vote saved.")
-            return redirect(_url(review, stage, "screen"))
+            return redirect(_back(request, review, stage))
     if is_htmx(request):
         return _error_fragment(request, errors)
     for error in errors:
         messages.error(request, error)
-    return redirect(_url(review, stage, "screen"))
+    return redirect(_back(request, review, stage))
 
 
 @login_required

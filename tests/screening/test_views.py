@@ -316,3 +316,26 @@ def test_a_report_is_marked_not_retrieved_with_a_reason(screening, reviewer_a, r
         f"{BASE}/full-text/{ft.pk}/report/", {"url": "javascript:alert(1)"}, headers=HX
     )
     assert link.status_code == 400
+
+
+def test_a_reviewer_changes_an_earlier_vote_from_the_stage_page(screening, reviewer_a, reviewer_b):
+    first, second = ta_items(screening)[:2]
+    client = client_for(reviewer_a)
+    _vote(client, first, "include")
+    _vote(client, second, "include")
+    services.vote_cast(user=reviewer_b, review=screening, item=second, decision="include")
+    page = client.get(f"{BASE}/title-abstract/").content.decode()
+    assert "Your latest votes" in page and "settled (included)" in page
+    response = client.post(
+        f"{BASE}/title-abstract/vote/",
+        {"item": first.pk, "decision": "exclude", "back": "stage"},
+    )
+    assert response.status_code == 302 and response.url.endswith("/title-abstract/#my-votes")
+    assert Vote.objects.get(item=first, reviewer=reviewer_a).decision == "exclude"
+    refused = client.post(
+        f"{BASE}/title-abstract/vote/",
+        {"item": second.pk, "decision": "exclude", "back": "stage"},
+        follow=True,
+    )
+    assert "already settled" in refused.content.decode()
+    assert Vote.objects.get(item=second, reviewer=reviewer_a).decision == "include"
