@@ -443,9 +443,10 @@ def _queue_scan(
 
     Hand-written SQL because this runs on every vote (see bench/screening_load.py: the ORM
     spent ~1 ms of CPU compiling each query, more than the database took). The check for the
-    reviewer's own claims is a correlated ``EXISTS`` in the select list, which both databases
-    evaluate as one index probe per candidate: an anti-join's plan depends on table statistics,
-    and with stale ones (a review that just started) PostgreSQL chose a quadratic plan.
+    reviewer's own claims is a correlated ``EXISTS`` over a batch of at most 50 candidates:
+    PostgreSQL runs it as an index probe per candidate or as one hash of the reviewer's claims,
+    never as their product. A plain anti-join's plan depends on table statistics, and with stale
+    ones (a review that just started) PostgreSQL chose a quadratic nested loop.
     """
     items, claims = ScreeningItem._meta.db_table, Assignment._meta.db_table
     primary_join = ""
