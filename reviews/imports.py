@@ -472,6 +472,11 @@ def import_records_job(job: Job, progress) -> dict[str, Any]:
     summary["dedup"] = {k: v for k, v in dedup.items() if k != "queued"} | {
         "queued": len(dedup["queued"])
     }
+    # The new primary records join the title/abstract queue now, not on the first page load.
+    from screening.services import screening_prepare
+
+    progress(99, "Adding the new records to screening")
+    summary["added_to_screening"] = screening_prepare(review=batch.review)
     return summary
 
 

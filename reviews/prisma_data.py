@@ -75,9 +75,12 @@ def prisma_report(*, review: Review) -> PrismaReport:
     # A box counts the records (reports) that entered its stage; those still undecided are
     # named in the warnings beside the diagram, so an unfinished stage shows as unfinished
     # rather than as numbers that do not add up.
-    ta = ScreeningItem.objects.filter(review=review, stage=Stage.TITLE_ABSTRACT)
+    # Only primary records count: a record merged into another after it was screened (a later
+    # search brought a more complete copy) is a duplicate removed, not a record screened.
+    items = ScreeningItem.objects.filter(review=review, record__duplicate_of__isnull=True)
+    ta = items.filter(stage=Stage.TITLE_ABSTRACT)
     ta_excluded = ta.filter(status=ItemStatus.EXCLUDED)
-    ft = ScreeningItem.objects.filter(review=review, stage=Stage.FULL_TEXT)
+    ft = items.filter(stage=Stage.FULL_TEXT)
     ft_not_retrieved = ft.filter(status=ItemStatus.NOT_RETRIEVED).count()
     ft_assessed = ft.exclude(status=ItemStatus.NOT_RETRIEVED)
     ft_excluded = ft.filter(status=ItemStatus.EXCLUDED)
