@@ -161,6 +161,15 @@ def dedup_run(
             "primary_id", flat=True
         )
     )
+    # A record people have started screening stays primary, so a more complete copy found by a
+    # later search joins it instead of sending the study back to the screening queue.
+    from screening.models import ScreeningItem
+
+    pinned |= set(
+        ScreeningItem.objects.filter(review=review, votes__isnull=False).values_list(
+            "record_id", flat=True
+        )
+    )
     existing_clusters = {r["id"]: r["cluster_id"] for r in rows if r["cluster_id"]}
 
     def engine_progress(stage: str, done: int, total: int) -> None:

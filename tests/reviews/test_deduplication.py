@@ -321,3 +321,25 @@ def test_the_dashboard_counts_duplicates_removed(lead, review, django_capture_on
     import_file(lead, review, PUBMED, "MEDLINE", django_capture_on_commit_callbacks)
     page = client_for(lead).get("/reviews/exercise/").content.decode()
     assert 'aria-label="1 duplicates removed"' in page
+
+
+def test_a_record_already_screened_stays_primary_when_a_more_complete_copy_arrives(
+    lead, review, reviewer_a, django_capture_on_commit_callbacks
+):
+    from screening import services as screening
+
+    # MEDLINE first: its copy has no DOI, so on its own a later Scopus copy would be primary.
+    import_file(lead, review, PUBMED, "MEDLINE", django_capture_on_commit_callbacks)
+    pubmed = Record.objects.get(title__startswith="Problem")
+    item = screening.assignment_next(user=reviewer_a, review=review, stage="title_abstract")
+    while item is not None and item.record_id != pubmed.pk:
+        screening.vote_cast(user=reviewer_a, review=review, item=item, decision="exclude")
+        item = screening.assignment_next(user=reviewer_a, review=review, stage="title_abstract")
+    screening.vote_cast(user=reviewer_a, review=review, item=item, decision="include")
+    import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
+    cluster = DuplicateCluster.objects.get()
+    assert cluster.primary_id == pubmed.pk
+    scopus = cluster.members.exclude(pk=pubmed.pk).get()
+    assert scopus.duplicate_of_id == pubmed.pk
+    pubmed.refresh_from_db()
+    assert pubmed.doi == "10.1007/s10899-020-09999-1"  # the primary took the DOI it lacked
