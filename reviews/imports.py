@@ -482,25 +482,12 @@ def import_records_job(job: Job, progress) -> dict[str, Any]:
 
 def records_for_export(records: Iterable[Record]):
     """(ParsedRecord, extra columns) pairs for the pure writers."""
+    fields = importers.ParsedRecord.NORMALISED_FIELDS
     for r in records:
-        parsed = importers.ParsedRecord(
-            title=r.title,
-            abstract=r.abstract,
-            authors=list(r.authors),
-            year=r.year,
-            journal=r.journal,
-            volume=r.volume,
-            issue=r.issue,
-            pages=r.pages,
-            doi=r.doi,
-            pmid=r.pmid,
-            issn=r.issn,
-            keywords=list(r.keywords),
-            language=r.language,
-            publication_type=r.publication_type,
-            url=r.url,
-            accession_number=r.accession_number,
-        )
+        values = {name: getattr(r, name) for name in fields}
+        # Lists are copied: the writers must not share the model's lists.
+        values["authors"], values["keywords"] = list(r.authors), list(r.keywords)
+        parsed = importers.ParsedRecord(**values)
         yield (
             parsed,
             {

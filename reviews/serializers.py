@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from .constants import Role
+from .importers import ParsedRecord
 from .models import AuditEvent, ImportBatch, Job, Membership, Record, Review, Search
 
 User = get_user_model()
@@ -149,25 +150,6 @@ class RecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Record
-        fields = [
-            "id",
-            "search",
-            "database",
-            "title",
-            "abstract",
-            "authors",
-            "year",
-            "journal",
-            "volume",
-            "issue",
-            "pages",
-            "doi",
-            "pmid",
-            "issn",
-            "keywords",
-            "language",
-            "publication_type",
-            "url",
-            "accession_number",
-        ]
+        # The normalised fields every importer fills, in the importers' order.
+        fields = ["id", "search", "database", *ParsedRecord.NORMALISED_FIELDS]
         read_only_fields = fields
