@@ -25,7 +25,6 @@ from .models import DuplicateCluster, DuplicatePair, Job, Record, Review
 
 RUN_ROLES = (Role.LEAD,)
 JUDGE_ROLES = (Role.LEAD, Role.REVIEWER)
-FILLABLE = ("abstract", "doi", "pmid", "journal", "volume", "issue", "pages", "year", "issn")
 _FIELDS = [
     "id",
     "title",
@@ -119,7 +118,7 @@ def _settle_cluster(
     return members
 
 
-_UPDATE_FIELDS = ["cluster", "duplicate_of", "filled", *FILLABLE]
+_UPDATE_FIELDS = ["cluster", "duplicate_of", "filled", *dedup.FILLABLE]
 
 
 def _dissolve(cluster: DuplicateCluster) -> None:

@@ -13,11 +13,12 @@ from reviews.dedup.engine import (
     ScoredPair,
     deduplicate,
 )
-from reviews.dedup.merge import BestFields, best_fields, choose_primary, completeness
+from reviews.dedup.merge import FILLABLE, BestFields, best_fields, choose_primary, completeness
 from reviews.dedup.records import DedupRecord
 from reviews.dedup.scoring import FieldComparison
 
 __all__ = [
+    "FILLABLE",
     "BestFields",
     "Cluster",
     "DedupConfig",

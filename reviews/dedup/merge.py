@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from reviews.dedup.normalise import normalise_doi, normalise_pmid
 from reviews.dedup.records import DedupRecord
 
-__all__ = ["BestFields", "best_fields", "choose_primary", "completeness"]
+__all__ = ["FILLABLE", "BestFields", "best_fields", "choose_primary", "completeness"]
 
 # Fields a primary may take from another member when it has none of its own.
-_FILLABLE = ("abstract", "doi", "pmid", "journal", "volume", "issue", "pages", "year", "issn")
+FILLABLE = ("abstract", "doi", "pmid", "journal", "volume", "issue", "pages", "year", "issn")
 
 
 def completeness(record: DedupRecord) -> tuple[int, int, int, int, int]:
@@ -76,7 +76,7 @@ def best_fields(primary: DedupRecord, members: Sequence[DedupRecord]) -> BestFie
     others.reverse()
     changes: dict[str, object] = {}
     sources: dict[str, int] = {}
-    for name in _FILLABLE:
+    for name in FILLABLE:
         if getattr(primary, name):
             continue
         donor: DedupRecord | None = None
