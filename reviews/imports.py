@@ -205,6 +205,23 @@ def batch_upload(
     return batch
 
 
+def batch_upload_all(
+    *, actor, search: Search, files: Iterable[Any], confirm_duplicate: bool = False
+) -> list[ImportBatch]:
+    """Upload several files of one search, all or none: one refused file stores nothing."""
+    with transaction.atomic():
+        return [
+            batch_upload(
+                actor=actor,
+                search=search,
+                fileobj=upload,
+                filename=upload.name,
+                confirm_duplicate=confirm_duplicate,
+            )
+            for upload in files
+        ]
+
+
 def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
     """Map the columns of a generic table to record fields and queue its import."""
     review = batch.review

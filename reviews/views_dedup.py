@@ -125,32 +125,41 @@ def dedup_decide(request, slug: str, pk: int):
     return render(request, "reviews/fragments/dedup_pair.html", context, status=status)
 
 
-@login_required
-@require_POST
-def dedup_unmerge(request, slug: str, pk: int):
+def _record_action(request, slug: str, pk: int, action, done: str):
+    """Apply a dedup service to one record of the review, say how it went, go back."""
     review = review_for_user(user=request.user, slug=slug)
     record = scoped_get(Record.objects.select_related("review"), review=review, pk=pk)
     try:
-        deduplication.record_unmerge(actor=request.user, record=record)
+        action(actor=request.user, record=record)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Record {record.pk} is no longer merged; it stays apart.")
+        messages.success(request, done.format(pk=record.pk))
     return redirect(_safe_next(request, review))
+
+
+@login_required
+@require_POST
+def dedup_unmerge(request, slug: str, pk: int):
+    return _record_action(
+        request,
+        slug,
+        pk,
+        deduplication.record_unmerge,
+        "Record {pk} is no longer merged; it stays apart.",
+    )
 
 
 @login_required
 @require_POST
 def dedup_set_primary(request, slug: str, pk: int):
-    review = review_for_user(user=request.user, slug=slug)
-    record = scoped_get(Record.objects.select_related("review"), review=review, pk=pk)
-    try:
-        deduplication.cluster_set_primary(actor=request.user, record=record)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Record {record.pk} is now the primary record of its cluster.")
-    return redirect(_safe_next(request, review))
+    return _record_action(
+        request,
+        slug,
+        pk,
+        deduplication.cluster_set_primary,
+        "Record {pk} is now the primary record of its cluster.",
+    )
 
 
 def _safe_next(request, review) -> str:

@@ -20,19 +20,10 @@ from .views import _apply_errors
 
 
 def _upload_all(request, search, files, confirm: bool, form) -> list[ImportBatch]:
-    """Upload every file or none: one refused file leaves the search as it was."""
     try:
-        with transaction.atomic():
-            return [
-                imports.batch_upload(
-                    actor=request.user,
-                    search=search,
-                    fileobj=upload,
-                    filename=upload.name,
-                    confirm_duplicate=confirm,
-                )
-                for upload in files
-            ]
+        return imports.batch_upload_all(
+            actor=request.user, search=search, files=files, confirm_duplicate=confirm
+        )
     except ValidationError as exc:
         _apply_errors(form, exc)
         return []
@@ -74,16 +65,12 @@ def search_list(request, slug: str):
                         reported_hits=data["reported_hits"],
                         notes=data["notes"],
                     )
-                    batches = [
-                        imports.batch_upload(
-                            actor=request.user,
-                            search=search,
-                            fileobj=upload,
-                            filename=upload.name,
-                            confirm_duplicate=data["confirm_duplicate"],
-                        )
-                        for upload in data["files"]
-                    ]
+                    batches = imports.batch_upload_all(
+                        actor=request.user,
+                        search=search,
+                        files=data["files"],
+                        confirm_duplicate=data["confirm_duplicate"],
+                    )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
