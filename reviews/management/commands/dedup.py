@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from reviews.deduplication import dedup_run
-from reviews.models import Review
+from reviews.management.common import review_or_error
 
 
 class Command(BaseCommand):
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="compare every record again")
 
     def handle(self, *args, **opts):
-        review = Review.objects.filter(slug=opts["review"]).first()
-        if review is None:
-            raise CommandError(f"No review {opts['review']!r}.")
+        review = review_or_error(opts["review"])
         with transaction.atomic():
             summary = dedup_run(review=review, full=opts["full"])
         self.stdout.write(json.dumps(summary, indent=2))

@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from reviews import imports, record_selectors
-from reviews.models import Review
+from reviews.management.common import review_or_error
 
 
 class Command(BaseCommand):
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", default="-", metavar="FILE")
 
     def handle(self, *args, **opts):
-        review = Review.objects.filter(slug=opts["review"]).first()
-        if review is None:
-            raise CommandError(f"No review {opts['review']!r}.")
+        review = review_or_error(opts["review"])
         records = record_selectors.records_filtered(review=review, filters={})
         spool = imports.records_export(records, opts["format"])
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from reviews.archive import review_export
-from reviews.models import Review
+from reviews.management.common import review_or_error
 
 
 class Command(BaseCommand):
@@ -18,9 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True, metavar="FILE.zip")
 
     def handle(self, *args, **opts):
-        review = Review.objects.filter(slug=opts["review"]).first()
-        if review is None:
-            raise CommandError(f"No review {opts['review']!r}.")
+        review = review_or_error(opts["review"])
         try:
             with open(opts["output"], "wb") as fh:
                 manifest = review_export(review=review, stream=fh)

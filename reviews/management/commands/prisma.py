@@ -6,7 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reviews.models import Review
+from reviews.management.common import review_or_error
 from reviews.views_prisma import prisma_file
 
 
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", default="-", metavar="FILE")
 
     def handle(self, *args, **opts):
-        review = Review.objects.filter(slug=opts["review"]).first()
-        if review is None:
-            raise CommandError(f"No review {opts['review']!r}.")
+        review = review_or_error(opts["review"])
         data = prisma_file(review, opts["format"])
         if opts["output"] == "-":
             sys.stdout.buffer.write(data)
