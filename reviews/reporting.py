@@ -46,7 +46,8 @@ def included_records(*, review: Review) -> QuerySet[Record]:
             screening_items__stage=Stage.FULL_TEXT,
             screening_items__status=ItemStatus.INCLUDED,
         )
-        .select_related("search")
+        .select_related("search", "fulltext_report")
+        .prefetch_related("duplicates__search")
         .order_by("year", "pk")
     )
 
@@ -72,9 +73,7 @@ def _study_label(record: Record) -> str:
 def _found_in(record: Record) -> str:
     """Every database that returned this study: the record's own search and its duplicates'."""
     names = {record.search.database}
-    names.update(
-        Record.objects.filter(duplicate_of=record).values_list("search__database", flat=True)
-    )
+    names.update(d.search.database for d in record.duplicates.all())
     return "; ".join(sorted(names))
 
 

@@ -260,3 +260,30 @@ def test_the_reporting_exports_list_included_and_excluded_studies(lead, review):
     )
     assert [r["reason"] for r in excluded] == ["Wrong outcome", "Wrong design"]
     assert client.get("/reviews/exercise/exports/everything/").status_code == 404
+
+
+def test_the_characteristics_table_names_every_database_that_found_a_study(lead, review):
+    build_review(lead, review)
+    included = Record.objects.filter(
+        screening_items__stage=Stage.FULL_TEXT, screening_items__status=ItemStatus.INCLUDED
+    ).first()
+    medline = Search.objects.get(review=review, database="MEDLINE")
+    copy = Record.objects.create(
+        review=review,
+        search=medline,
+        batch=medline.batches.first(),
+        title="copy",
+        duplicate_of=included,
+    )
+    assert copy.duplicate_of == included
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client_for(lead)
+                .get("/reviews/exercise/exports/characteristics-csv/")
+                .content.decode()
+            )
+        )
+    )
+    found = {int(r["record_id"]): r["found_in"] for r in rows}
+    assert found[included.pk] == "; ".join(sorted({included.search.database, "MEDLINE"}))
