@@ -13,18 +13,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import selectors, services
 from .access import has_role, require_role, review_for_user, roles_of, scoped_get
 from .constants import ROLE_HELP, Role
-from .forms import MemberAddForm, MemberBulkAddForm, ReviewCreateForm, ReviewSettingsForm
+from .forms import (
+    MemberAddForm,
+    MemberBulkAddForm,
+    ReviewCreateForm,
+    ReviewSettingsForm,
+    apply_errors,
+)
 from .htmx import is_htmx
 from .models import Job, Membership
 from .stages import stage_summaries
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def home(request):
@@ -47,7 +45,7 @@ def review_create(request):
         try:
             review = services.review_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Review “{review.title}” created. You are its lead.")
             return redirect("reviews:dashboard", slug=review.slug)
@@ -86,7 +84,7 @@ def review_settings(request, slug: str):
         try:
             services.review_update(user=request.user, review=review, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Review settings saved.")
             return redirect("reviews:dashboard", slug=review.slug)
@@ -117,7 +115,7 @@ def review_team(request, slug: str):
                     roles=form.cleaned_data["roles"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 who = added[0].user.get_username()
                 roles = ", ".join(m.get_role_display().lower() for m in added)
@@ -151,7 +149,7 @@ def review_team_bulk(request, slug: str):
                 params={"identifiers": form.identifier_list(), "roles": form.cleaned_data["roles"]},
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return redirect("reviews:job", slug=review.slug, pk=job.pk)
     context = {
@@ -268,7 +266,7 @@ def review_import(request):
                         review=review, user=request.user, role=Role.LEAD, added_by=request.user
                     )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Review “{review.title}” imported.")
             return redirect("reviews:dashboard", slug=review.slug)

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_http_methods
 from . import prisma, prisma_data, reporting
 from .access import has_role, require_role, review_for_user
 from .constants import Role
-from .forms import PrismaEntryForm
+from .forms import PrismaEntryForm, apply_errors
 from .models import PrismaEntry
-from .views import _apply_errors
 
 CONTENT_TYPES = {
     "svg": "image/svg+xml",
@@ -54,7 +53,7 @@ def prisma_page(request, slug: str):
                     actor=request.user, review=review, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Hand-entered PRISMA numbers saved.")
                 return redirect("reviews:prisma", slug=review.slug)

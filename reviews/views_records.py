@@ -14,9 +14,8 @@ from django.views.decorators.http import require_http_methods
 from . import importers, imports, record_selectors
 from .access import has_role, require_role, review_for_user, scoped_get
 from .constants import DATABASE_SUGGESTIONS, PLATFORM_SUGGESTIONS, BatchStatus, SourceKind
-from .forms import RecordFilterForm, SearchForm, UploadForm
+from .forms import RecordFilterForm, SearchForm, UploadForm, apply_errors
 from .models import ImportBatch, Record, Search
-from .views import _apply_errors
 
 
 def _upload_all(request, search, files, confirm: bool, form) -> list[ImportBatch]:
@@ -25,7 +24,7 @@ def _upload_all(request, search, files, confirm: bool, form) -> list[ImportBatch
             actor=request.user, search=search, files=files, confirm_duplicate=confirm
         )
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_errors(form, exc)
         return []
 
 
@@ -72,7 +71,7 @@ def search_list(request, slug: str):
                         confirm_duplicate=data["confirm_duplicate"],
                     )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Search “{search}” recorded.")
                 return _after_upload(request, review, search, batches)

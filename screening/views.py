@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
+from reviews.forms import apply_errors
 from reviews.htmx import is_htmx
 from reviews.models import Review
 
@@ -463,7 +464,7 @@ def settings_page(request, slug: str):
             try:
                 services.settings_update(actor=request.user, review=review, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Screening settings saved.")
                 return redirect("screening:settings", slug=review.slug)
@@ -484,14 +485,6 @@ def settings_page(request, slug: str):
         reason_form=ReasonForm(),
     )
     return render(request, "screening/settings.html", context, status=status)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _reason_done(request, review: Review, exc: ValidationError | None, ok: str):
