@@ -116,18 +116,12 @@ def excluded_rows(*, review: Review) -> Iterator[list[object]]:
         ]
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def as_csv(columns: list[str], rows: Iterable[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([importers.spreadsheet_safe(v) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -142,7 +136,7 @@ def as_xlsx(columns: list[str], rows: Iterable[list[object]], *, title: str) -> 
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([importers.spreadsheet_safe(v) for v in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 
 from .constants import Role
+from .importers import spreadsheet_safe
 from .models import AuditEvent, Job, Membership, Review
 
 
@@ -58,13 +59,6 @@ def audit_events_of(*, review: Review) -> QuerySet[AuditEvent]:
 AUDIT_CSV_COLUMNS = ["id", "when", "who", "verb", "object_type", "object_id", "object", "changes"]
 
 
-def _csv_safe(value: str) -> str:
-    # Spreadsheets execute cells that start with these characters (CSV injection).
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 def audit_csv_rows(*, review: Review) -> Iterator[str]:
     """The review's audit log as CSV text, streamed row by row, oldest first."""
     import json
@@ -81,12 +75,12 @@ def audit_csv_rows(*, review: Review) -> Iterator[str]:
             [
                 event.pk,
                 event.created_at.isoformat(),
-                _csv_safe(event.actor_username or "system"),
+                spreadsheet_safe(event.actor_username or "system"),
                 event.verb,
                 event.object_type,
                 event.object_id,
-                _csv_safe(event.object_repr),
-                _csv_safe(json.dumps(event.changes, ensure_ascii=False, sort_keys=True)),
+                spreadsheet_safe(event.object_repr),
+                spreadsheet_safe(json.dumps(event.changes, ensure_ascii=False, sort_keys=True)),
             ]
         )
         yield buffer.getvalue()

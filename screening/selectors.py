@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from reviews.access import has_role, roles_of
 from reviews.constants import Role
+from reviews.importers import spreadsheet_safe
 from reviews.models import Record, Review
 
 from . import stats
@@ -493,13 +494,6 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _csv_safe(value: str) -> str:
-    # Spreadsheets execute cells that start with these characters (CSV injection).
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 def agreement_csv_rows(review: Review) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -515,7 +509,8 @@ def agreement_csv_rows(review: Review) -> Iterator[str]:
         for pair in report.pairs:
             t, k = pair.table, pair.kappa
             writer.writerow(
-                [stage, _csv_safe(pair.reviewer_a), _csv_safe(pair.reviewer_b), t.n, t.both_yes,
+                [stage, spreadsheet_safe(pair.reviewer_a), spreadsheet_safe(pair.reviewer_b),
+                 t.n, t.both_yes,
                  t.a_yes_b_no, t.a_no_b_yes, t.both_no, _fmt(k.percent_agreement, 2),
                  _fmt(k.kappa), "Cohen's kappa"]
             )  # fmt: skip
@@ -571,13 +566,13 @@ def votes_csv_rows(*, user, review: Review, stage: str) -> Iterator[str]:
             [
                 stage,
                 vote.record_id,
-                _csv_safe(vote.record.title[:500]),
-                _csv_safe(vote.record.doi),
+                spreadsheet_safe(vote.record.title[:500]),
+                spreadsheet_safe(vote.record.doi),
                 status_visible(user=user, review=review, item=item),
-                _csv_safe(vote.reviewer.get_username()),
+                spreadsheet_safe(vote.reviewer.get_username()),
                 vote.decision,
-                _csv_safe(vote.reason.label if vote.reason else ""),
-                _csv_safe(vote.note),
+                spreadsheet_safe(vote.reason.label if vote.reason else ""),
+                spreadsheet_safe(vote.note),
                 vote.updated_at.isoformat(),
             ]
         )

@@ -26,7 +26,7 @@ from .records import (
 )
 from .tabular import TARGET_FIELDS, suggest_mapping
 from .types import RIS_TYPES, ris_type
-from .writers import CSV_COLUMNS, write_csv, write_ris
+from .writers import CSV_COLUMNS, spreadsheet_safe, write_csv, write_ris
 
 __all__ = [
     "CSV_COLUMNS",
@@ -53,6 +53,7 @@ __all__ = [
     "parse_year",
     "ris_type",
     "sniff",
+    "spreadsheet_safe",
     "suggest_mapping",
     "table_columns",
     "write_csv",

@@ -9,7 +9,7 @@ from typing import TextIO
 from .records import ParsedRecord
 from .ris import write_ris
 
-__all__ = ["CSV_COLUMNS", "write_csv", "write_ris"]
+__all__ = ["CSV_COLUMNS", "spreadsheet_safe", "write_csv", "write_ris"]
 
 #: Record columns, in order, after the caller's leading columns (``id, search, database``).
 CSV_COLUMNS = (
@@ -33,11 +33,17 @@ CSV_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(value: str) -> str:
-    # A cell starting with "=", "+", "-" or "@" is run as a formula by Excel and LibreOffice
-    # (OWASP "CSV injection"); a leading apostrophe makes it text. Titles from hostile or
-    # merely odd records ("-Omics ...") get the apostrophe too; the RIS export is unaffected.
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def spreadsheet_safe(value: object) -> object:
+    """``value`` as a spreadsheet cell that cannot run as a formula.
+
+    A cell starting with "=", "+", "-" or "@" is run as a formula by Excel and LibreOffice
+    (OWASP "CSV injection"); a leading apostrophe makes it text. Titles from hostile or merely
+    odd records ("-Omics ...") get the apostrophe too; the RIS export is unaffected. Anything
+    but text is returned as it is.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_csv(
@@ -72,7 +78,7 @@ def write_csv(
                 text = ""
             else:
                 text = str(value)
-            row.append(_safe(text) if excel_safe and text else text)
+            row.append(spreadsheet_safe(text) if excel_safe and text else text)
         for column in trailing_columns:
             value = extra.get(column, "")
             row.append("" if value is None else str(value))
