@@ -33,7 +33,7 @@ from .constants import BatchStatus, Role, SourceKind
 from .fields import TextJSONField
 from .jobs import JobError, register
 from .models import ImportBatch, Job, Record, Review, Search
-from .services import _clean_text, job_submit
+from .services import clean_input_text, job_submit
 
 IMPORT_ROLES = (Role.LEAD,)
 INSERT_BATCH = 2000
@@ -52,12 +52,12 @@ def search_create(
     notes: str = "",
 ) -> Search:
     require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
-    database = _clean_text(database, field="database", max_length=200, required=True)
+    database = clean_input_text(database, field="database", max_length=200, required=True)
     if kind not in SourceKind.values:
         raise ValidationError({"kind": "Choose a bibliographic database or a study register."})
-    platform = _clean_text(platform, field="platform", max_length=200, required=False)
-    query = _clean_text(query, field="query", max_length=100_000, required=False)
-    notes = _clean_text(notes, field="notes", max_length=20_000, required=False)
+    platform = clean_input_text(platform, field="platform", max_length=200, required=False)
+    query = clean_input_text(query, field="query", max_length=100_000, required=False)
+    notes = clean_input_text(notes, field="notes", max_length=20_000, required=False)
     if isinstance(date_searched, str) and date_searched.strip():
         try:
             date_searched = dt.date.fromisoformat(date_searched.strip())

@@ -23,13 +23,16 @@ RESERVED_SLUGS = {"new", "import"}  # /reviews/new/ and /reviews/import/ are pag
 MAX_QUESTION = 5000
 
 
-def _clean_text(value: Any, *, field: str, max_length: int, required: bool) -> str:
+def clean_input_text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
+    """Text a person typed, trimmed and checked; ``ValidationError`` names the field."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ValidationError({field: "Must be text."})
-    # Control characters (other than newlines and tabs) have no place in a title or question.
-    cleaned = "".join(ch for ch in value if ch in "\n\t" or ord(ch) >= 32).strip()
+    # Control characters (other than newlines and tabs) have no place in a title, a question,
+    # a note or a label.
+    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    cleaned = cleaned.strip()
     if required and not cleaned:
         raise ValidationError({field: "This field is required."})
     if len(cleaned) > max_length:
@@ -70,8 +73,8 @@ def review_create(
     """Create a review; its creator becomes its first lead."""
     if not getattr(user, "is_authenticated", False):
         raise ValidationError("Log in to create a review.")
-    title = _clean_text(title, field="title", max_length=MAX_TITLE, required=True)
-    research_question = _clean_text(
+    title = clean_input_text(title, field="title", max_length=MAX_TITLE, required=True)
+    research_question = clean_input_text(
         research_question, field="research_question", max_length=MAX_QUESTION, required=False
     )
     slug = (slug or "").strip().lower() or review_slug_suggest(title)
@@ -112,12 +115,12 @@ def review_update(
     require_role(user=user, review=review, roles=[Role.LEAD], action="edit the review")
     changes: dict[str, list[Any]] = {}
     if title is not None:
-        title = _clean_text(title, field="title", max_length=MAX_TITLE, required=True)
+        title = clean_input_text(title, field="title", max_length=MAX_TITLE, required=True)
         if title != review.title:
             changes["title"] = [review.title, title]
             review.title = title
     if research_question is not None:
-        research_question = _clean_text(
+        research_question = clean_input_text(
             research_question, field="research_question", max_length=MAX_QUESTION, required=False
         )
         if research_question != review.research_question:

@@ -26,6 +26,7 @@ from reviews.access import require_member, require_role, scoped_get
 from reviews.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Record, Review
+from reviews.services import clean_input_text
 
 from . import rules, selectors
 from .constants import (
@@ -73,21 +74,6 @@ MAX_CLAIM_ATTEMPTS = 200
 
 
 # --- Input cleaning ----------------------------------------------------------------------------
-
-
-def _clean_text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: "Must be text."})
-    # Control characters (other than newlines and tabs) have no place in a note or label.
-    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
-    cleaned = cleaned.strip()
-    if required and not cleaned:
-        raise ValidationError({field: "This field is required."})
-    if len(cleaned) > max_length:
-        raise ValidationError({field: f"At most {max_length} characters (got {len(cleaned)})."})
-    return cleaned
 
 
 def clean_stage(stage: Any) -> str:
@@ -215,7 +201,7 @@ _SETTING_CHOICES = {
 
 
 def _clean_keywords(value: Any, *, field: str) -> str:
-    text = _clean_text(value, field=field, max_length=MAX_KEYWORDS * 110)
+    text = clean_input_text(value, field=field, max_length=MAX_KEYWORDS * 110)
     terms, errors = [], []
     for line in text.splitlines():
         if not line.strip():
@@ -319,7 +305,7 @@ def _reevaluate_pending(review: Review, settings_obj: ScreeningSettings) -> None
 def reason_add(*, actor, review: Review, stage: str, label: Any) -> ExclusionReason:
     require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
     stage = clean_stage(stage)
-    label = _clean_text(label, field="label", max_length=MAX_REASON_LABEL, required=True)
+    label = clean_input_text(label, field="label", max_length=MAX_REASON_LABEL, required=True)
     label = " ".join(label.split())
     with transaction.atomic():
         existing = ExclusionReason.objects.select_for_update().filter(review=review, stage=stage)
@@ -349,7 +335,7 @@ def reason_update(
         reason = ExclusionReason.objects.select_for_update().get(pk=reason.pk)
         if label is not None:
             label = " ".join(
-                _clean_text(
+                clean_input_text(
                     label, field="label", max_length=MAX_REASON_LABEL, required=True
                 ).split()
             )
@@ -734,7 +720,7 @@ def vote_cast(
     else:
         item_stage = clean_stage(stage)
     decision = _clean_decision(decision)
-    note = _clean_text(note, field="note", max_length=MAX_NOTE)
+    note = clean_input_text(note, field="note", max_length=MAX_NOTE)
     settings_obj = selectors.settings_for(review)
     # A reason only goes with Exclude; one sent along with another decision is dropped.
     reason_obj = _clean_reason(review, item_stage, reason) if decision == Decision.EXCLUDE else None
@@ -900,7 +886,7 @@ def conflict_resolve(
     require_member(user=user, review=review)
     _check_item(review, item, stage)
     decision = _clean_decision(decision, allowed=[Decision.INCLUDE, Decision.EXCLUDE])
-    note = _clean_text(note, field="note", max_length=MAX_NOTE)
+    note = clean_input_text(note, field="note", max_length=MAX_NOTE)
     settings_obj = selectors.settings_for(review)
     reason_obj = _clean_reason(review, item.stage, reason) if decision == Decision.EXCLUDE else None
     if not selectors.may_resolve(user=user, review=review, item=item):
@@ -983,7 +969,7 @@ def report_attach(
     """
     require_role(user=user, review=review, roles=SCREEN_ROLES, action="attach full texts")
     _full_text_item(review, item)
-    url = _clean_text(url, field="url", max_length=MAX_URL)
+    url = clean_input_text(url, field="url", max_length=MAX_URL)
     if (upload is None) == (not url):
         raise ValidationError("Give either a PDF file or a link, not both and not neither.")
     sha = ""
@@ -1008,7 +994,7 @@ def report_attach(
             if report.file and not same_file:
                 old_file = report.file.name
             report.sha256, report.size = sha, size
-            report.original_name = _clean_text(
+            report.original_name = clean_input_text(
                 (getattr(upload, "name", "") or "")[:255], field="file", max_length=255
             )
             report.url = ""
@@ -1046,7 +1032,9 @@ def report_not_retrieved(
     """Record that a report could not be obtained, and why (a PRISMA 2020 box)."""
     require_role(user=user, review=review, roles=SCREEN_ROLES, action="mark reports not retrieved")
     _full_text_item(review, item)
-    reason = _clean_text(reason, field="reason", max_length=MAX_NOT_RETRIEVED_REASON, required=True)
+    reason = clean_input_text(
+        reason, field="reason", max_length=MAX_NOT_RETRIEVED_REASON, required=True
+    )
     with transaction.atomic():
         locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
         if locked.status != ItemStatus.PENDING:

@@ -56,6 +56,7 @@ def test_it_refuses_a_taken_slug_with_a_message(lead, review):
 def test_it_strips_control_characters_from_titles(lead):
     review = services.review_create(user=lead, title="Bad\x00 title\x1b[31m")
     assert review.title == "Bad title[31m"
+    assert services.review_create(user=lead, title="Del\x7fete").title == "Delete"
 
 
 def test_it_adds_members_by_username_or_email_with_several_roles(lead, review):
