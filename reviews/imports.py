@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import json
-import operator
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,10 +19,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connections, models, transaction
+from django.db import connections, transaction
 from django.utils import timezone
-from psycopg import postgres, pq
-from psycopg.adapt import Dumper
 from psycopg.copy import QueuedLibpqWriter
 
 from . import importers
@@ -37,6 +34,9 @@ from .services import clean_input_text, job_submit
 
 IMPORT_ROLES = (Role.LEAD,)
 INSERT_BATCH = 2000
+#: The smallest part of a file a worker reads (tests make it small, to cut files into many).
+PART_MIN_BYTES = 2**20
+logger = logging.getLogger(__name__)
 
 
 def search_create(
@@ -286,67 +286,86 @@ _COPY_FIELDS = [
     for f in Record._meta.concrete_fields
     if not f.primary_key  # the id comes from the sequence
 ]
+# The columns a parsed record fills itself; the others are the same in every row of a file.
+_RECORD_COLUMNS = frozenset(importers.ParsedRecord.NORMALISED_FIELDS) | {"raw", "source_line"}
+# PostgreSQL column types (Django's db_type without its size) to pgcopy's kinds.
+_VALUE_KINDS = {
+    "text": "text",
+    "varchar": "text",
+    "smallint": "smallint_positive",
+    "integer": "integer",
+    "jsonb": "jsonb",
+}
+_CONST_KINDS = {
+    "bigint": "bigint",
+    "integer": "integer",
+    "boolean": "boolean",
+    "timestamp with time zone": "timestamptz",
+    "jsonb": "jsonb",
+    "text": "text",
+    "varchar": "text",
+}
+
+
+def _row_format(batch: ImportBatch, connection) -> importers.pgcopy.RowFormat:
+    """How a record of ``batch`` becomes a row of the records table, for binary COPY.
+
+    Built from the model, so a new column cannot be forgotten: an unknown type fails here.
+    The columns a record does not fill carry the model's defaults (computed once a file).
+    """
+    template = _record_from(importers.ParsedRecord(), batch)
+    template.created_at = timezone.now()
+    columns = []
+    for f in _COPY_FIELDS:
+        db_type = re.sub(r"\(.*\)$", "", f.db_type(connection) or "")
+        if f.attname in _RECORD_COLUMNS:
+            kind = "json_text" if isinstance(f, TextJSONField) else _VALUE_KINDS.get(db_type)
+            if kind is None:
+                raise TypeError(f"Record.{f.attname}: no COPY encoding for {db_type!r}")
+            columns.append(
+                importers.pgcopy.Column(
+                    attribute=f.attname, kind=kind, max_length=f.max_length or 0
+                )
+            )
+        else:
+            kind = "json_text" if isinstance(f, TextJSONField) else _CONST_KINDS.get(db_type)
+            if kind is None:
+                raise TypeError(f"Record.{f.attname}: no COPY encoding for {db_type!r}")
+            value = getattr(template, f.attname)
+            columns.append(importers.pgcopy.Column(const=importers.pgcopy.field(kind, value)))
+    return importers.pgcopy.RowFormat(columns)
+
+
+class _Sink:
+    """Where an import's records go: ``insert(records)`` everywhere, and on PostgreSQL
+    ``write_rows(rows)`` for rows that :attr:`row_format` encoded (in a worker, say)."""
+
+    def __init__(self, insert, write_rows=None, row_format=None) -> None:
+        self.insert = insert
+        self.write_rows = write_rows
+        self.row_format = row_format
 
 
 @contextmanager
-def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecord]], None]]:
-    """Give a function that stores lists of parsed records of ``batch``: COPY on PostgreSQL,
-    bulk_create elsewhere.
+def _insert(batch: ImportBatch) -> Iterator[_Sink]:
+    """Give a sink that stores the records of ``batch``: COPY on PostgreSQL, bulk_create
+    elsewhere.
 
     On PostgreSQL one binary COPY carries the whole file, fed from a queue by psycopg's writer
     thread, so the server stores one part of the file while we parse the next; per batch COPYs
     made each side wait for the other. Django's bulk_create on psycopg 3 was slower still: it
-    binds parameters on the client, quoting every JSON value in Python. Nothing else may use
-    the default connection until the block ends (the import job writes its progress on its own
-    connection).
+    binds parameters on the client, quoting every JSON value in Python. Rows are encoded by
+    :mod:`reviews.importers.pgcopy`, here or in the workers of a file read in parts. Nothing
+    else may use the default connection until the block ends (the import job writes its
+    progress on its own connection).
     """
     connection = connections["default"]
     if connection.vendor != "postgresql":
-        yield lambda records: Record.objects.bulk_create([_record_from(r, batch) for r in records])
+        yield _Sink(
+            lambda records: Record.objects.bulk_create([_record_from(r, batch) for r in records])
+        )
         return
-
-    class JsonbBytes(Dumper):
-        """Passes JSON serialised by :func:`jsonb` through to a binary COPY."""
-
-        format = pq.Format.BINARY
-        oid = postgres.types["jsonb"].oid
-
-        def dump(self, obj: bytes) -> bytes:
-            return obj
-
-    def jsonb(value: Any) -> bytes:
-        text = json.dumps(value)
-        if "\\u0000" in text:  # jsonb refuses NUL too
-            text = json.dumps(without_nul(value))
-        return b"\x01" + text.encode()  # jsonb's binary form: version 1, then the text
-
-    def without_nul(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace("\x00", "")
-        if isinstance(value, list):
-            return [without_nul(item) for item in value]
-        if isinstance(value, dict):
-            return {without_nul(key): without_nul(item) for key, item in value.items()}
-        return value
-
-    # The model's defaults for the columns a parsed record does not fill, JSON serialised.
-    template = _record_from(importers.ParsedRecord(), batch)
-    template.created_at = timezone.now()
-    defaults = {f.attname: getattr(template, f.attname) for f in _COPY_FIELDS}
-    jsons = {f.attname for f in _COPY_FIELDS if isinstance(f, models.JSONField)}
-    for name in jsons:
-        defaults[name] = jsonb(defaults[name])
-    # JSON kept as text (the raw record): serialised here, stored as is.
-    text_jsons = [f.attname for f in _COPY_FIELDS if isinstance(f, TextJSONField)]
-    for name in text_jsons:
-        defaults[name] = json.dumps(defaults[name], ensure_ascii=False)
-    row_of = operator.itemgetter(*(f.attname for f in _COPY_FIELDS))
-    # The columns each record fills: its JSON to serialise, its text to check for NUL.
-    filled = _record_from(importers.ParsedRecord(), batch, make=dict)
-    json_names = [name for name in filled if name in jsons]
-    text_names = [name for name, value in filled.items() if isinstance(value, str)]
-    texts_of = operator.itemgetter(*text_names)
-    types = [re.sub(r"\(.*\)$", "", f.db_type(connection)) for f in _COPY_FIELDS]
+    row_format = _row_format(batch, connection)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _COPY_FIELDS)
     table = connection.ops.quote_name(Record._meta.db_table)
     with connection.cursor() as cursor:
@@ -359,29 +378,51 @@ def _insert(batch: ImportBatch) -> Iterator[Callable[[list[importers.ParsedRecor
         )
         sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
         copy_cursor = cursor.cursor
-        # JSON goes in already serialised (the constant defaults once, not once a row).
-        copy_cursor.adapters.register_dumper(None, JsonbBytes)
         with copy_cursor.copy(sql, writer=QueuedLibpqWriter(copy_cursor)) as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
+            write = copy.write
+            write(importers.pgcopy.SIGNATURE)
+            encode = row_format.encode
+            yield _Sink(lambda records: write(encode(records)), write, row_format)
+            write(importers.pgcopy.TRAILER)
 
-            def insert(records: list[importers.ParsedRecord]) -> None:
-                for parsed in records:
-                    values = defaults | _record_from(parsed, batch, make=dict)
-                    # PostgreSQL text cannot hold NUL; the parsers strip control characters
-                    # already, this is the last guard (one search over all the text; jsonb()
-                    # guards the JSON).
-                    if "\x00" in "".join(texts_of(values)):
-                        for name in text_names:
-                            values[name] = values[name].replace("\x00", "")
-                    for name in json_names:
-                        values[name] = jsonb(values[name])
-                    for name in text_jsons:
-                        # json.dumps writes NUL as the text "\\u0000", which text may hold.
-                        values[name] = json.dumps(values[name], ensure_ascii=False)
-                    write_row(row_of(values))
 
-            yield insert
+def _parts_reader(
+    batch: ImportBatch, stream: importers.RecordStream, sink: _Sink
+) -> importers.parallel.PartsReader | None:
+    """Workers reading ``batch``'s file in parts, when it is worth it and possible."""
+    processes = settings.EVIDENT_IMPORT_PROCESSES
+    if (
+        sink.write_rows is None
+        or processes < 2
+        or batch.size < settings.EVIDENT_IMPORT_PARALLEL_MIN_MB * 2**20
+        or stream.mapping
+        or not importers.parallel.splittable(stream.format, stream.encoding)
+    ):
+        return None
+    try:
+        path = batch.file.path
+    except NotImplementedError:  # storage without local files: read it here
+        return None
+    # Several parts a worker, so that they finish together; each at most 16 MB in memory.
+    part_bytes = max(PART_MIN_BYTES, min(16 * 2**20, batch.size // (processes * 8)))
+    binary = open(path, "rb")  # noqa: SIM115 - closed with the reader
+    parts = importers.parallel.iter_parts(binary, fmt=stream.format, part_bytes=part_bytes)
+    try:
+        reader = importers.parallel.PartsReader(
+            path,
+            parts=parts,
+            fmt=stream.format,
+            encoding=stream.encoding,
+            row_format=sink.row_format,
+            processes=processes,
+            report=stream.report,
+            on_close=binary.close,
+        )
+    except OSError:
+        binary.close()
+        logger.warning("Could not start import workers; reading %s in one process", path)
+        return None
+    return reader
 
 
 def _validate_import(*, review: Review, params: dict[str, Any]) -> None:
@@ -403,6 +444,7 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
     """Parse ``batch``'s file and insert its records. Call inside a transaction."""
     mapping = batch.column_mapping.get("mapping") or None
     imported = 0
+    processes = 1
     # The cyclic garbage collector, left on, kept walking the batch of records in hand and all
     # of Django's objects: 12-20 % of a large import's time. Parsing and inserting make no
     # reference cycles (reference counting frees everything), so it pauses until we are done.
@@ -413,13 +455,25 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
             try:
                 stream = importers.open_records(fh, filename=batch.original_name, mapping=mapping)
                 progress(1, f"Reading {stream.detected.format.label} ({stream.encoding})")
-                with _insert(batch) as insert:
-                    for chunk in stream.batches(INSERT_BATCH):
-                        insert(chunk)
-                        imported += len(chunk)
-                        done = fh.tell() / batch.size if batch.size else 1
-                        progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+                with _insert(batch) as sink:
+                    reader = _parts_reader(batch, stream, sink)
+                    if reader is not None:
+                        processes = reader.processes
+                        with reader:
+                            for count, rows, offset in reader:
+                                sink.write_rows(rows)
+                                imported += count
+                                done = offset / batch.size if batch.size else 1
+                                progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+                    else:
+                        for chunk in stream.batches(INSERT_BATCH):
+                            sink.insert(chunk)
+                            imported += len(chunk)
+                            done = fh.tell() / batch.size if batch.size else 1
+                            progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
             except importers.ImportFormatError as exc:
+                raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
+            except importers.parallel.WorkerFailed as exc:
                 raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
     finally:
         if collecting:
@@ -450,6 +504,8 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
         "parsed": report["parsed"],
         "imported": imported,
         "skipped": report["skipped"],
+        # Worker processes that parsed the file (1: the importing process itself).
+        "processes": processes,
     }
     audit_record(
         actor=batch.created_by,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -119,6 +120,12 @@ STORAGES = {
 # per-file limit is large; Django's own request-body limit guards non-file form fields only.
 EVIDENT_MAX_UPLOAD_MB = env_int("EVIDENT_MAX_UPLOAD_MB", 512, minimum=1)
 EVIDENT_MAX_UPLOAD_BYTES = EVIDENT_MAX_UPLOAD_MB * 1024 * 1024
+# Large imports (PostgreSQL) parse their file in this many worker processes at once; files
+# under EVIDENT_IMPORT_PARALLEL_MIN_MB are read in the importing process. 1 turns it off.
+EVIDENT_IMPORT_PROCESSES = env_int(
+    "EVIDENT_IMPORT_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1
+)
+EVIDENT_IMPORT_PARALLEL_MIN_MB = env_int("EVIDENT_IMPORT_PARALLEL_MIN_MB", 8, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

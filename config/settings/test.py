@@ -8,7 +8,9 @@ from .env import env_bool, env_str
 SECRET_KEY = env_str("SECRET_KEY") or "evident-test-key-not-secret"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="evident-test-media-")
+# A fresh directory per run, unless given: .ci/run gives the tests and its Celery worker the
+# same one, so that the worker finds the files the tests upload.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or tempfile.mkdtemp(prefix="evident-test-media-")
 ALLOWED_HOSTS = ["*"]
 # Even when a broker is configured (the PostgreSQL CI run), tests run jobs eagerly by default;
 # the worker tests switch this off for themselves and go through the real broker and worker.

@@ -4,6 +4,7 @@ No Django here (STYLE habit 6): services in ``reviews/services.py`` open the upl
 :func:`open_records`, and store the records in batches. See ``api.py`` for a usage sketch.
 """
 
+from . import parallel, pgcopy
 from .api import (
     MAX_SKIP_REASONS,
     ImportReport,
@@ -50,7 +51,9 @@ __all__ = [
     "normalise_issn",
     "normalise_pages",
     "open_records",
+    "parallel",
     "parse_year",
+    "pgcopy",
     "ris_type",
     "sniff",
     "spreadsheet_safe",

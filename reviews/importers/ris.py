@@ -61,8 +61,17 @@ def read_ris(lines: Iterable[str]) -> Iterator[ParsedRecord]:
     return read_ris_lists((lines,))
 
 
-def read_ris_lists(line_lists: Iterable[Iterable[str]]) -> Iterator[ParsedRecord]:
-    """:func:`read_ris` over lines that come in lists (see :func:`~.encoding.iter_line_lists`)."""
+def read_ris_lists(
+    line_lists: Iterable[Iterable[str]], *, first_line: int = 1, last: bool = True
+) -> Iterator[ParsedRecord]:
+    """:func:`read_ris` over lines that come in lists (see :func:`~.encoding.iter_line_lists`).
+
+    For one part of a file cut just before a ``TY`` line (see :mod:`.parallel`): ``first_line``
+    is the file's line number of the part's first line, and ``last=False`` says that the file
+    goes on, so a record still open at the end was closed by the next part's ``TY`` (as a
+    ``TY`` closes a record without ``ER`` when the whole file is read), and a part without
+    records is no error.
+    """
     raw: dict[str, list[str]] | None = None  # the record being read
     start = 0
     pending: dict[str, list[str]] | None = None  # closed, not yet yielded (Ovid's NL may follow)
@@ -72,7 +81,7 @@ def read_ris_lists(line_lists: Iterable[Iterable[str]]) -> Iterator[ParsedRecord
     # line at a time copied a long N1 (Scopus writes the references there) once per line.
     more: list[str] | None = None
     count = 0
-    number = 0
+    number = first_line - 1
     match_tag = _TAG_RE.match
     for lines in line_lists:
         for line in lines:
@@ -134,6 +143,15 @@ def read_ris_lists(line_lists: Iterable[Iterable[str]]) -> Iterator[ParsedRecord
             elif tag != "ER" and pending is not None:
                 # A tag after ER: Ovid's NL (journal abbreviation) belongs to the closed record.
                 pending.setdefault(tag, []).append(value)
+    if raw is not None and not last:
+        if more is not None:
+            values = raw[last_tag]
+            values[-1] = "\n".join([values[-1], *more] if values[-1] else more)
+        if pending is not None:
+            count += 1
+            yield ris_record(pending, pending_start)
+        pending, pending_start = raw, start
+        raw = None
     if raw is not None:
         raise ImportFormatError(
             f"the file ends inside the record that starts at line {start}: no 'ER  -' end "
@@ -143,7 +161,7 @@ def read_ris_lists(line_lists: Iterable[Iterable[str]]) -> Iterator[ParsedRecord
     if pending is not None:
         count += 1
         yield ris_record(pending, pending_start)
-    if count == 0:
+    if count == 0 and first_line == 1 and last:
         raise ImportFormatError("no RIS records found (no line starts with 'TY  - ')")
 
 

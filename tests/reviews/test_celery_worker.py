@@ -6,6 +6,7 @@ EVIDENT_CELERY_WORKER=1. Elsewhere these tests skip and say why.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 
@@ -102,3 +103,37 @@ def test_a_failing_job_on_the_worker_shows_its_error_and_leaves_nothing(worker):
     assert job.status == JobStatus.FAILED
     assert "Line 301" in job.error and "ghost-who-is-not-there" in job.error
     assert not Membership.objects.filter(review=review, role=Role.VIEWER).exists()
+
+
+def test_a_large_import_is_read_in_parts_by_the_worker(worker):
+    """A file over EVIDENT_IMPORT_PARALLEL_MIN_MB: the Celery worker (a daemonic process) starts
+    the import's own worker processes, and the job still reports progress and is atomic."""
+    from django.conf import settings
+
+    from reviews import imports
+    from reviews.models import ImportBatch, Record
+
+    lead = make_user("lead")
+    review = services.review_create(user=lead, title="Worker import", slug="worker-import")
+    search = imports.search_create(actor=lead, review=review, database="Scopus")
+    abstract = "Gambling harms in adolescents and young adults. " * 70  # 3.4 kB, as in Scopus
+    count = 2600
+    text = "".join(
+        f"TY  - JOUR\nTI  - Record {i} on gambling\nAU  - Author, {i}\nPY  - {1990 + i % 30}\n"
+        f"DO  - 10.5555/worker.{i}\nAB  - {abstract}\nER  - \n\n"
+        for i in range(count)
+    ).encode()
+    assert len(text) > settings.EVIDENT_IMPORT_PARALLEL_MIN_MB * 2**20
+    batch = imports.batch_upload(
+        actor=lead, search=search, fileobj=io.BytesIO(text), filename="large.ris"
+    )
+    job, seen = wait_for(Job.objects.get(pk=batch.job_id))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["imported"] == count
+    # .ci/run gives the worker two import processes.
+    assert job.result["processes"] == 2, job.result
+    assert any(0 < p < 100 for p in seen), seen
+    assert Record.objects.filter(batch=batch).count() == count
+    last = Record.objects.filter(batch=batch).order_by("pk").last()
+    assert last.title == f"Record {count - 1} on gambling" and last.source_line == 8 * count - 7
+    assert ImportBatch.objects.get(pk=batch.pk).status == "imported"

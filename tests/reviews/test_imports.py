@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from reviews import imports
 from reviews.constants import BatchStatus, JobStatus
+from reviews.importers import ParsedRecord
 from reviews.models import AuditEvent, ImportBatch, Job, Record, Search
 from tests.conftest import client_for
 
@@ -455,3 +456,99 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(lead, review,
     api = client.post("/api/reviews/exercise/searches/1/files/", {"file": big})
     assert api.status_code == 413 and "accepts files up to" in api.json()["detail"]
     assert not Search.objects.exists()
+
+
+# --- large files read in parts by worker processes (PostgreSQL) --------------------------------
+
+RECORD_FIELDS = [*ParsedRecord.NORMALISED_FIELDS, "raw", "source_line"]
+
+
+def _require_postgres() -> None:
+    from django.db import connection
+
+    from tests.conftest import require_service
+
+    require_service(
+        connection.vendor == "postgresql",
+        "reading in parts is for PostgreSQL's COPY (set DATABASE_URL=postgres://...; see .ci/run)",
+        service="postgres",
+    )
+
+
+@pytest.fixture
+def in_parts(settings, monkeypatch):
+    """Every file read in parts (tiny ones), by three workers; yields the readers made."""
+    settings.EVIDENT_IMPORT_PARALLEL_MIN_MB = 0
+    settings.EVIDENT_IMPORT_PROCESSES = 3
+    monkeypatch.setattr(imports, "PART_MIN_BYTES", 1)
+    made = []
+    real = imports._parts_reader
+
+    def spy(*args, **kwargs):
+        reader = real(*args, **kwargs)
+        made.append(reader)
+        return reader
+
+    monkeypatch.setattr(imports, "_parts_reader", spy)
+    return made
+
+
+def _ris_exports() -> list[str]:
+    from reviews.importers import Format, sniff
+
+    names = []
+    for path in sorted(EXPORTS.iterdir()):
+        if "__" in path.name:  # not SOURCES.md
+            with path.open("rb") as fh:
+                if sniff(fh.read(65536), path.name).format is Format.RIS:
+                    names.append(path.name)
+    return names
+
+
+RIS_EXPORTS = _ris_exports()
+
+
+@pytest.mark.parametrize("name", RIS_EXPORTS)
+def test_a_file_read_in_parts_stores_exactly_what_one_process_stores(
+    lead, review, on_commit, in_parts, settings, name
+):
+    _require_postgres()
+    content = (EXPORTS / name).read_bytes()
+    with on_commit():
+        parts = upload(lead, review, content, name=name)
+    settings.EVIDENT_IMPORT_PROCESSES = 1
+    with on_commit():
+        whole = upload(lead, review, content, name=name, confirm_duplicate=True)
+    assert [reader is not None for reader in in_parts] == [True, False], name
+    parts.refresh_from_db()
+    whole.refresh_from_db()
+    assert parts.format == "ris" and parts.status == BatchStatus.IMPORTED
+    assert Job.objects.get(pk=parts.job_id).result["processes"] == 3
+    assert Job.objects.get(pk=whole.job_id).result["processes"] == 1
+    stored = [
+        list(Record.objects.filter(batch=batch).order_by("pk").values_list(*RECORD_FIELDS))
+        for batch in (parts, whole)
+    ]
+    assert stored[0] == stored[1] and len(stored[0]) == parts.imported > 0
+    assert (parts.parsed, parts.skipped, parts.encoding) == (
+        whole.parsed,
+        whole.skipped,
+        whole.encoding,
+    )
+
+
+def test_a_file_cut_short_read_in_parts_imports_nothing_and_names_the_line(
+    lead, review, on_commit, in_parts
+):
+    _require_postgres()
+    good = "".join(f"TY  - JOUR\nTI  - Record {i}\nPY  - 2001\nER  - \n\n" for i in range(3000))
+    broken = good + "TY  - JOUR\nTI  - Cut off in the middle\nAU  - Someone\n"
+    with on_commit():
+        batch = upload(lead, review, broken.encode(), name="truncated.ris")
+    assert in_parts and in_parts[0] is not None and len(in_parts[0].parts) > 10
+    batch.refresh_from_db()
+    job = Job.objects.get(pk=batch.job_id)
+    assert job.status == JobStatus.FAILED
+    assert "line 15003: the file ends inside the record that starts at line 15001" in job.error
+    assert "Nothing was imported" in job.error
+    assert not Record.objects.exists()
