@@ -36,7 +36,9 @@ class TextJSONField(models.TextField):
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
             return None
-        return json.dumps(value, ensure_ascii=False)
+        # ASCII with \u escapes, as the import's COPY rows write it (reviews/importers/pgcopy.py):
+        # json's C encoder is a third faster so, and json.loads gives the same value back.
+        return json.dumps(value)
 
     def value_to_string(self, obj) -> str:
         return json.dumps(self.value_from_object(obj), ensure_ascii=False)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import keyword
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,10 @@ def jsonb_value(value: Any) -> bytes:
 
 
 def json_text_value(value: Any) -> bytes:
-    """JSON kept as text. json.dumps writes NUL as the six characters ``\\u0000``, which a text
-    column may hold, and loads() gives the NUL back."""
-    return json.dumps(value, ensure_ascii=False).encode()
+    """JSON kept as text, as :class:`reviews.fields.TextJSONField` writes it: ASCII, with
+    ``\\u`` escapes (json's C encoder is a third faster so, and the value read back is the same).
+    NUL becomes the six characters ``\\u0000``, which a text column may hold."""
+    return json.dumps(value).encode()
 
 
 def field(kind: str, value: Any) -> bytes:
@@ -115,65 +117,68 @@ class RowFormat:
                 raise ValueError(f"{column.attribute}: unknown column kind {column.kind!r}")
         self.columns = list(columns)
         self._header = struct.pack("!h", len(self.columns))
-        # The per-row work: runs of constant columns become one piece of bytes, and each value
-        # column one (attribute, encoder) step.
-        self._steps: list[bytes | tuple[str, Any]] = []
+        self._encode_rows = self._compile()
+
+    def _compile(self) -> Callable[[Iterable[Any], Callable[[bytes], None]], None]:
+        """The row loop for these columns, written out as Python and compiled (as dataclasses
+        write their methods): a loop over the columns took a sixth longer a record (69 against
+        59 µs for a Scopus record with its references). Runs of constant columns become one
+        piece of bytes."""
+        env: dict[str, Any] = {
+            "pack": _pack_length,
+            "EMPTY": _EMPTY,
+            "field": field,
+            "jsonb_value": jsonb_value,
+            "json_text_value": json_text_value,
+        }
+        body: list[str] = []
         pending = self._header
-        for column in self.columns:
+        for number, column in enumerate(self.columns):
             if column.const is not None:
                 pending += column.const
                 continue
             if pending:
-                self._steps.append(pending)
+                env[f"const{number}"] = pending
+                body.append(f"append(const{number})")
                 pending = b""
-            self._steps.append((column.attribute, self._encoder(column)))
+            name = column.attribute
+            if not name.isidentifier() or keyword.iskeyword(name):
+                raise ValueError(f"not an attribute name: {name!r}")
+            if column.kind == "text":
+                body += [f"value = record.{name}", "if value:"]
+                if column.max_length:
+                    limit = int(column.max_length)
+                    body.append(f"    if len(value) > {limit}: value = value[:{limit}]")
+                body += [
+                    # PostgreSQL text cannot hold NUL.
+                    "    if '\\x00' in value: value = value.replace('\\x00', '')",
+                    "    data = value.encode()",
+                    "    append(pack(len(data)))",
+                    "    append(data)",
+                    "else:",
+                    "    append(EMPTY)",
+                ]
+            elif column.kind in ("jsonb", "json_text"):
+                body += [
+                    f"data = {column.kind}_value(record.{name})",
+                    "append(pack(len(data)))",
+                    "append(data)",
+                ]
+            else:
+                body.append(f"append(field({column.kind!r}, record.{name}))")
         if pending:
-            self._steps.append(pending)
-
-    @staticmethod
-    def _encoder(column: Column):
-        kind, limit = column.kind, column.max_length
-        if kind == "text":
-
-            def text(value: str) -> bytes:
-                if not value:
-                    return _EMPTY
-                if limit and len(value) > limit:
-                    value = value[:limit]
-                if "\x00" in value:  # PostgreSQL text cannot hold NUL
-                    value = value.replace("\x00", "")
-                data = value.encode()
-                return _pack_length(len(data)) + data
-
-            return text
-        if kind == "jsonb":
-
-            def jsonb(value: Any) -> bytes:
-                data = jsonb_value(value)
-                return _pack_length(len(data)) + data
-
-            return jsonb
-        if kind == "json_text":
-
-            def json_text(value: Any) -> bytes:
-                data = json_text_value(value)
-                return _pack_length(len(data)) + data
-
-            return json_text
-        return lambda value: field(kind, value)
+            env["const_end"] = pending
+            body.append("append(const_end)")
+        source = "def encode_rows(records, append):\n    for record in records:\n" + "".join(
+            f"        {line}\n" for line in body
+        )
+        exec(compile(source, "<pgcopy row format>", "exec"), env)  # noqa: S102 - our own source
+        return env["encode_rows"]
 
     def encode(self, records: Iterable[Any]) -> bytes:
         """The rows of ``records`` (objects with the columns' attributes), without signature."""
         out: list[bytes] = []
-        append = out.append
-        steps = self._steps
-        for record in records:
-            for step in steps:
-                if type(step) is bytes:
-                    append(step)
-                else:
-                    attribute, encode = step  # type: ignore[misc]
-                    append(encode(getattr(record, attribute)))
+        self._encode_rows(records, out.append)
         return b"".join(out)
 
     def to_json(self) -> list[dict[str, Any]]:

@@ -552,3 +552,55 @@ def test_a_file_cut_short_read_in_parts_imports_nothing_and_names_the_line(
     assert "line 15003: the file ends inside the record that starts at line 15001" in job.error
     assert "Nothing was imported" in job.error
     assert not Record.objects.exists()
+
+
+def test_copy_in_many_statements_stores_the_same_and_leaves_the_keys_deferred(
+    lead, review, monkeypatch
+):
+    """Each COPY statement checks its rows' foreign keys as it ends; afterwards the rest of the
+    job's transaction (deduplication, screening) has Django's deferred keys back."""
+    _require_postgres()
+    from django.db import transaction
+
+    content = (EXPORTS / "asreview__scopus.ris").read_bytes()
+    search = imports.search_create(actor=lead, review=review, database="Scopus")
+    one = imports.batch_upload(
+        actor=lead, search=search, fileobj=io.BytesIO(content), filename="a.ris", enqueue=False
+    )
+    many = imports.batch_upload(
+        actor=lead,
+        search=search,
+        fileobj=io.BytesIO(content),
+        filename="b.ris",
+        enqueue=False,
+        confirm_duplicate=True,
+    )
+    with transaction.atomic():
+        imports.import_file(ImportBatch.objects.get(pk=one.pk))
+    monkeypatch.setattr(imports, "COPY_STATEMENT_BYTES", 1)  # a statement per write
+    with pytest.raises(RuntimeError, match="rolled back on purpose"), transaction.atomic():
+        imports.import_file(ImportBatch.objects.get(pk=many.pk))
+        stored = list(Record.objects.filter(batch=many).order_by("pk").values_list(*RECORD_FIELDS))
+        assert stored == list(
+            Record.objects.filter(batch=one).order_by("pk").values_list(*RECORD_FIELDS)
+        )
+        # A dangling key is not refused by its INSERT: the keys are deferred to commit again
+        # (left IMMEDIATE, the INSERT itself would raise).
+        Record.objects.create(review=review, search=search, batch_id=10**9, title="dangling")
+        raise RuntimeError("rolled back on purpose")
+    assert not Record.objects.filter(batch=many).exists()
+    assert not Record.objects.filter(title="dangling").exists()
+
+
+def test_a_key_left_immediate_would_have_been_caught(lead, review):
+    """The check above can fail: with the keys IMMEDIATE, the same INSERT raises."""
+    _require_postgres()
+    from django.db import IntegrityError, connection, transaction
+
+    search = imports.search_create(actor=lead, review=review, database="Scopus")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        Record.objects.create(review=review, search=search, batch_id=10**9, title="dangling")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
