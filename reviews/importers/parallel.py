@@ -160,6 +160,29 @@ def _part_codec(encoding: str, part: Part) -> str:
     return "utf-8" if encoding == "utf-8-sig" and part.start else encoding
 
 
+class _Slice(io.RawIOBase):
+    """Bytes ``start:end`` of an open binary file, as a file of their own (read only; nothing
+    else may move the file's position while it is read)."""
+
+    def __init__(self, binary: BinaryIO, start: int, end: int) -> None:
+        binary.seek(start)
+        self._binary = binary
+        self._position = start
+        self._end = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        size = min(len(buffer), self._end - self._position)
+        if size <= 0:
+            return 0
+        data = self._binary.read(size)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
 def _send(out: BinaryIO, kind: bytes, index: int, records: int, payload: bytes) -> None:
     out.write(_HEADER.pack(kind, index, records, len(payload)))
     out.write(payload)
@@ -178,9 +201,10 @@ def run_worker(job: dict[str, Any], parts: Iterable[list[Any]], out: BinaryIO) -
     with open(job["path"], "rb") as fh:
         for index, start, end, first_line, last in parts:
             part = Part(index, start, end, first_line, last)
-            fh.seek(start)
+            # Streamed, not read whole: a part is cut at the first record after its target
+            # size, so a file with few record starts can make one very large part.
             text = io.TextIOWrapper(
-                io.BytesIO(fh.read(end - start)),
+                io.BufferedReader(_Slice(fh, start, end), buffer_size=1 << 16),
                 encoding=_part_codec(job["encoding"], part),
                 errors="replace",
                 newline="",
