@@ -555,11 +555,13 @@ def test_a_file_cut_short_read_in_parts_imports_nothing_and_names_the_line(
 
 
 def test_copy_in_many_statements_stores_the_same_and_leaves_the_keys_deferred(
-    lead, review, monkeypatch
+    lead, review, monkeypatch, settings, in_parts
 ):
-    """Each COPY statement checks its rows' foreign keys as it ends; afterwards the rest of the
-    job's transaction (deduplication, screening) has Django's deferred keys back."""
+    """Rows from import workers go in many COPY statements, each checking its rows' foreign
+    keys as it ends; afterwards the rest of the job's transaction (deduplication, screening)
+    has Django's deferred keys back."""
     _require_postgres()
+    settings.EVIDENT_IMPORT_PROCESSES = 1  # the first import in one process, one statement
     from django.db import transaction
 
     content = (EXPORTS / "asreview__scopus.ris").read_bytes()
@@ -577,9 +579,20 @@ def test_copy_in_many_statements_stores_the_same_and_leaves_the_keys_deferred(
     )
     with transaction.atomic():
         imports.import_file(ImportBatch.objects.get(pk=one.pk))
-    monkeypatch.setattr(imports, "COPY_STATEMENT_BYTES", 1)  # a statement per write
+    settings.EVIDENT_IMPORT_PROCESSES = 2
+    monkeypatch.setattr(imports, "COPY_STATEMENT_BYTES", 1)  # a statement per frame of rows
+    statements = []
+    real_end = imports._CopyStatements.end
+
+    def end(self):
+        statements.append(self._open is not None)
+        real_end(self)
+
+    monkeypatch.setattr(imports._CopyStatements, "end", end)
     with pytest.raises(RuntimeError, match="rolled back on purpose"), transaction.atomic():
         imports.import_file(ImportBatch.objects.get(pk=many.pk))
+        assert [reader is not None for reader in in_parts] == [False, True]
+        assert statements.count(True) > 5, statements
         stored = list(Record.objects.filter(batch=many).order_by("pk").values_list(*RECORD_FIELDS))
         assert stored == list(
             Record.objects.filter(batch=one).order_by("pk").values_list(*RECORD_FIELDS)
