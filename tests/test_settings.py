@@ -106,3 +106,24 @@ def test_a_broker_in_the_environment_turns_eager_mode_off(var, value):
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == [value, "False"], out.stderr
+
+
+def test_import_processes_follow_the_cpus_this_process_may_use_and_the_environment():
+    show = "from django.conf import settings; print(settings.EVIDENT_IMPORT_PROCESSES)"
+    default = run_manage("shell", "-c", show, DJANGO_SETTINGS_MODULE="config.settings.local")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    # The last line: Django's shell may first say what it imported.
+    assert default.stdout.strip().splitlines()[-1] == str(min(cpus, 4)), default.stderr
+    chosen = run_manage(
+        "shell",
+        "-c",
+        show,
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        EVIDENT_IMPORT_PROCESSES="3",
+    )
+    assert chosen.stdout.strip().splitlines()[-1] == "3", chosen.stderr
+    refused = run_manage(
+        "check", DJANGO_SETTINGS_MODULE="config.settings.local", EVIDENT_IMPORT_PROCESSES="0"
+    )
+    assert refused.returncode != 0
+    assert "EVIDENT_IMPORT_PROCESSES must be at least 1" in refused.stderr

@@ -122,9 +122,9 @@ EVIDENT_MAX_UPLOAD_MB = env_int("EVIDENT_MAX_UPLOAD_MB", 512, minimum=1)
 EVIDENT_MAX_UPLOAD_BYTES = EVIDENT_MAX_UPLOAD_MB * 1024 * 1024
 # Large imports (PostgreSQL) parse their file in this many worker processes at once; files
 # under EVIDENT_IMPORT_PARALLEL_MIN_MB are read in the importing process. 1 turns it off.
-EVIDENT_IMPORT_PROCESSES = env_int(
-    "EVIDENT_IMPORT_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1
-)
+# The CPUs this process may run on (its affinity, where the system says), not the machine's.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+EVIDENT_IMPORT_PROCESSES = env_int("EVIDENT_IMPORT_PROCESSES", min(_CPUS, 4), minimum=1)
 EVIDENT_IMPORT_PARALLEL_MIN_MB = env_int("EVIDENT_IMPORT_PARALLEL_MIN_MB", 8, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
