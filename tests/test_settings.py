@@ -23,6 +23,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "REDIS_URL",
             "DEBUG",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EVIDENT_IMPORT_PROCESSES",  # .ci/run sets it for its second stage
         }
     }
     clean.update(env)
