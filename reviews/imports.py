@@ -12,7 +12,7 @@ import gc
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -254,11 +254,9 @@ def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str]) -> 
     return batch
 
 
-def _record_from(
-    parsed: importers.ParsedRecord, batch: ImportBatch, make: Callable[..., Any] = Record
-) -> Any:
-    """The Record for ``parsed`` (``make=dict``: its field values, for COPY)."""
-    return make(
+def _record_from(parsed: importers.ParsedRecord, batch: ImportBatch) -> Record:
+    """The Record for ``parsed`` (bulk_create; COPY rows follow :func:`_row_format`)."""
+    return Record(
         review_id=batch.review_id,
         search_id=batch.search_id,
         batch_id=batch.pk,
@@ -319,22 +317,20 @@ def _row_format(batch: ImportBatch, connection) -> importers.pgcopy.RowFormat:
     template.created_at = timezone.now()
     columns = []
     for f in _COPY_FIELDS:
+        own = f.attname in _RECORD_COLUMNS
         db_type = re.sub(r"\(.*\)$", "", f.db_type(connection) or "")
-        if f.attname in _RECORD_COLUMNS:
-            kind = "json_text" if isinstance(f, TextJSONField) else _VALUE_KINDS.get(db_type)
-            if kind is None:
-                raise TypeError(f"Record.{f.attname}: no COPY encoding for {db_type!r}")
-            columns.append(
-                importers.pgcopy.Column(
-                    attribute=f.attname, kind=kind, max_length=f.max_length or 0
-                )
+        kinds = _VALUE_KINDS if own else _CONST_KINDS
+        kind = "json_text" if isinstance(f, TextJSONField) else kinds.get(db_type)
+        if kind is None:
+            raise TypeError(f"Record.{f.attname}: no COPY encoding for {db_type!r}")
+        if own:
+            column = importers.pgcopy.Column(
+                attribute=f.attname, kind=kind, max_length=f.max_length or 0
             )
         else:
-            kind = "json_text" if isinstance(f, TextJSONField) else _CONST_KINDS.get(db_type)
-            if kind is None:
-                raise TypeError(f"Record.{f.attname}: no COPY encoding for {db_type!r}")
             value = getattr(template, f.attname)
-            columns.append(importers.pgcopy.Column(const=importers.pgcopy.field(kind, value)))
+            column = importers.pgcopy.Column(const=importers.pgcopy.field(kind, value))
+        columns.append(column)
     return importers.pgcopy.RowFormat(columns)
 
 
@@ -369,7 +365,9 @@ class _CopyStatements:
 
     def write(self, rows: bytes, *, may_end: bool = True) -> None:
         """Write whole rows (never part of one: a statement may end after them, if
-        ``may_end``)."""
+        ``may_end``). Nothing to write opens no statement."""
+        if not rows:
+            return
         if self._open is None:
             manager = self.cursor.copy(self.sql, writer=QueuedLibpqWriter(self.cursor))
             self._open = (manager, manager.__enter__())
@@ -515,6 +513,14 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
     mapping = batch.column_mapping.get("mapping") or None
     imported = 0
     processes = 1
+
+    def stored(count: int, offset: int) -> None:
+        """``count`` more records stored, the file read up to byte ``offset``."""
+        nonlocal imported
+        imported += count
+        done = offset / batch.size if batch.size else 1
+        progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+
     # The cyclic garbage collector, left on, kept walking the batch of records in hand and all
     # of Django's objects: 12-20 % of a large import's time. Parsing and inserting make no
     # reference cycles (reference counting frees everything), so it pauses until we are done.
@@ -532,18 +538,12 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
                         with reader:
                             for count, rows, offset in reader:
                                 sink.write_rows(rows)
-                                imported += count
-                                done = offset / batch.size if batch.size else 1
-                                progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
+                                stored(count, offset)
                     else:
                         for chunk in stream.batches(INSERT_BATCH):
                             sink.insert(chunk)
-                            imported += len(chunk)
-                            done = fh.tell() / batch.size if batch.size else 1
-                            progress(min(99, 1 + 98 * done), f"{imported:,} records imported")
-            except importers.ImportFormatError as exc:
-                raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
-            except importers.parallel.WorkerFailed as exc:
+                            stored(len(chunk), fh.tell())
+            except (importers.ImportFormatError, importers.parallel.WorkerFailed) as exc:
                 raise JobError(f"{batch.original_name}: {exc}. Nothing was imported.") from None
     finally:
         if collecting:

@@ -155,9 +155,9 @@ def iter_parts(binary: BinaryIO, *, fmt: Format, part_bytes: int) -> Iterator[Pa
 # --- the worker ---------------------------------------------------------------------------
 
 
-def _part_codec(encoding: str, part: Part) -> str:
+def _part_codec(encoding: str, start: int) -> str:
     # Only the first part starts with the byte-order mark.
-    return "utf-8" if encoding == "utf-8-sig" and part.start else encoding
+    return "utf-8" if encoding == "utf-8-sig" and start else encoding
 
 
 class _Slice(io.RawIOBase):
@@ -197,15 +197,13 @@ def run_worker(job: dict[str, Any], parts: Iterable[list[Any]], out: BinaryIO) -
     if fmt not in SPLIT_MARKERS:
         raise ValueError(f"{fmt.value} files are not read in parts")
     rows = RowFormat.from_json(job["columns"])
-    frame = int(job.get("frame_records") or FRAME_RECORDS)
     with open(job["path"], "rb") as fh:
         for index, start, end, first_line, last in parts:
-            part = Part(index, start, end, first_line, last)
             # Streamed, not read whole: a part is cut at the first record after its target
             # size, so a file with few record starts can make one very large part.
             text = io.TextIOWrapper(
                 io.BufferedReader(_Slice(fh, start, end), buffer_size=1 << 16),
-                encoding=_part_codec(job["encoding"], part),
+                encoding=_part_codec(job["encoding"], start),
                 errors="replace",
                 newline="",
             )
@@ -214,7 +212,7 @@ def run_worker(job: dict[str, Any], parts: Iterable[list[Any]], out: BinaryIO) -
                 read_ris_lists(iter_line_lists(text), first_line=first_line, last=last), report
             )
             try:
-                while chunk := list(itertools.islice(records, frame)):
+                while chunk := list(itertools.islice(records, FRAME_RECORDS)):
                     _send(out, b"R", index, len(chunk), rows.encode(chunk))
             except ImportFormatError as exc:
                 error = {"message": str(exc), "line": exc.line}
@@ -305,14 +303,16 @@ class PartsReader:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(_PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])]
         )
+        # The same job for every worker; the parts follow, a line each (see _hand_out).
+        job = {
+            "path": str(path),
+            "format": fmt.value,
+            "encoding": encoding,
+            "columns": row_format.to_json(),
+        }
+        header = json.dumps(job).encode() + b"\n"
         try:
             for number in range(self.processes):
-                job = {
-                    "path": str(path),
-                    "format": fmt.value,
-                    "encoding": encoding,
-                    "columns": row_format.to_json(),
-                }
                 errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
                 self._errors.append(errors)
                 worker = subprocess.Popen(
@@ -324,7 +324,7 @@ class PartsReader:
                     env=env,
                 )
                 self._workers.append(worker)
-                worker.stdin.write(json.dumps(job).encode() + b"\n")
+                worker.stdin.write(header)
                 worker.stdin.flush()
                 frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
                 thread = threading.Thread(
