@@ -8,6 +8,7 @@ from reviews import imports
 from reviews.constants import PairStatus
 from reviews.models import DuplicateCluster, DuplicatePair, Record
 from tests.conftest import PASSWORD, make_user
+from tests.reviews.test_deduplication import queued_title_pair
 from tests.reviews.test_prisma import build_review
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,38 +73,8 @@ def test_a_reviewer_clears_the_duplicate_queue_with_the_keyboard(page):
     a, b, c, d = Record.objects.filter(review=review).order_by("pk")
     DuplicatePair.objects.all().delete()
     DuplicateCluster.objects.all().delete()
-    first = DuplicatePair.objects.create(
-        review=review,
-        left=a,
-        right=b,
-        score=5.0,
-        status=PairStatus.QUEUED,
-        fields=[
-            {
-                "field": "title",
-                "left": a.title,
-                "right": b.title,
-                "status": "similar",
-                "similarity": 0.8,
-            }
-        ],
-    )
-    second = DuplicatePair.objects.create(
-        review=review,
-        left=c,
-        right=d,
-        score=4.0,
-        status=PairStatus.QUEUED,
-        fields=[
-            {
-                "field": "title",
-                "left": c.title,
-                "right": d.title,
-                "status": "similar",
-                "similarity": 0.8,
-            }
-        ],
-    )
+    first = queued_title_pair(review, a, b, score=5.0, status="similar", similarity=0.8)
+    second = queued_title_pair(review, c, d, score=4.0, status="similar", similarity=0.8)
     login(page, "ana")
     page.goto("/reviews/gambling/duplicates/queue/")
     page.get_by_text("Gambling harms among young adults").wait_for()

@@ -236,27 +236,32 @@ def test_the_csv_export_names_clusters_and_primaries(
     assert len(singles) == 3 and all(r["duplicate_of"] == "" for r in singles)
 
 
+def queued_title_pair(review, left, right, *, score: float, status: str, similarity: float):
+    """A doubtful pair as the engine queues it, with the two titles side by side."""
+    return DuplicatePair.objects.create(
+        review=review,
+        left=left,
+        right=right,
+        score=score,
+        status=PairStatus.QUEUED,
+        fields=[
+            {
+                "field": "title",
+                "left": left.title,
+                "right": right.title,
+                "status": status,
+                "similarity": similarity,
+            }
+        ],
+    )
+
+
 def test_the_queue_page_shows_a_pair_side_by_side_and_takes_decisions(
     lead, review, reviewer_a, django_capture_on_commit_callbacks
 ):
     import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
     a, b = Record.objects.filter(review=review).order_by("pk")[:2]
-    pair = DuplicatePair.objects.create(
-        review=review,
-        left=a,
-        right=b,
-        score=3.0,
-        status=PairStatus.QUEUED,
-        fields=[
-            {
-                "field": "title",
-                "left": a.title,
-                "right": b.title,
-                "status": "different",
-                "similarity": 0.3,
-            }
-        ],
-    )
+    pair = queued_title_pair(review, a, b, score=3.0, status="different", similarity=0.3)
     client = client_for(reviewer_a)
     page = client.get("/reviews/exercise/duplicates/queue/").content.decode()
     assert (
