@@ -255,29 +255,20 @@ def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str]) -> 
 
 
 def _record_from(parsed: importers.ParsedRecord, batch: ImportBatch) -> Record:
-    """The Record for ``parsed`` (bulk_create; COPY rows follow :func:`_row_format`)."""
+    """The Record for ``parsed`` (bulk_create), cut to the model's column sizes as the COPY
+    rows of :func:`_row_format` are; a year that no smallint holds is no year."""
+    values = {name: getattr(parsed, name) for name in importers.ParsedRecord.NORMALISED_FIELDS}
+    for name, limit in _MAX_LENGTHS.items():
+        values[name] = values[name][:limit]
+    if not (values["year"] and 0 < values["year"] < 32768):
+        values["year"] = None
     return Record(
         review_id=batch.review_id,
         search_id=batch.search_id,
         batch_id=batch.pk,
-        title=parsed.title,
-        abstract=parsed.abstract,
-        authors=parsed.authors,
-        year=parsed.year if parsed.year and 0 < parsed.year < 32768 else None,
-        journal=parsed.journal,
-        volume=parsed.volume[:100],
-        issue=parsed.issue[:100],
-        pages=parsed.pages[:100],
-        doi=parsed.doi[:300],
-        pmid=parsed.pmid[:20],
-        issn=parsed.issn[:100],
-        keywords=parsed.keywords,
-        language=parsed.language[:100],
-        publication_type=parsed.publication_type[:20],
-        url=parsed.url,
-        accession_number=parsed.accession_number[:200],
         raw=parsed.raw,
         source_line=parsed.source_line,
+        **values,
     )
 
 
@@ -288,6 +279,10 @@ _COPY_FIELDS = [
 ]
 # The columns a parsed record fills itself; the others are the same in every row of a file.
 _RECORD_COLUMNS = frozenset(importers.ParsedRecord.NORMALISED_FIELDS) | {"raw", "source_line"}
+# Sized text columns a record fills, and their sizes in characters (longer values are cut).
+_MAX_LENGTHS = {
+    f.attname: f.max_length for f in _COPY_FIELDS if f.attname in _RECORD_COLUMNS and f.max_length
+}
 # PostgreSQL column types (Django's db_type without its size) to pgcopy's kinds.
 _VALUE_KINDS = {
     "text": "text",

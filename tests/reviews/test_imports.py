@@ -612,3 +612,17 @@ def test_a_key_left_immediate_would_have_been_caught(lead, review):
         Record.objects.create(review=review, search=search, batch_id=10**9, title="dangling")
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def test_values_longer_than_their_column_are_cut_to_it(lead, review, on_commit):
+    """The same cut on SQLite (bulk_create) and PostgreSQL (COPY rows), from the model's sizes."""
+    ris = (
+        f"TY  - JOUR\nTI  - Long values\nVL  - {'7' * 150}\nIS  - {'i' * 130}\n"
+        f"LA  - {'English ' * 20}\nAN  - {'A' * 250}\nER  - \n"
+    )
+    with on_commit():
+        batch = upload(lead, review, ris.encode(), name="long.ris")
+    record = Record.objects.get(batch=batch)
+    assert (len(record.volume), len(record.issue), len(record.accession_number)) == (100, 100, 200)
+    assert record.volume == "7" * 100 and record.language == ("English " * 20)[:100]
+    assert record.raw["VL"] == ["7" * 150]  # the file's own value stays in the raw record
