@@ -59,6 +59,14 @@ class ImportReport:
         if len(self.skipped) < MAX_SKIP_REASONS:
             self.skipped.append(Skipped(line, reason))
 
+    def add(self, other: ImportReport) -> None:
+        """Count in the records of ``other``, a report on a later part of the same file."""
+        self.parsed += other.parsed
+        for item in other.skipped:
+            self.skip(item.line, item.reason)
+        # Reasons beyond the other report's own cap were counted there, not listed.
+        self.skipped_count += other.skipped_count - len(other.skipped)
+
     def as_dict(self) -> dict[str, object]:
         """``{format, encoding, encoding_fell_back, parsed, skipped: [reasons], skipped_count}``."""
         reasons = [str(item) for item in self.skipped]

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .api import ImportReport, Skipped, _checked
 from .encoding import iter_line_lists
 from .errors import ImportFormatError
 from .formats import Format
@@ -191,8 +192,6 @@ def _send(out: BinaryIO, kind: bytes, index: int, records: int, payload: bytes) 
 def run_worker(job: dict[str, Any], parts: Iterable[list[Any]], out: BinaryIO) -> None:
     """Parse ``parts`` (``[index, start, end, first_line, last]`` lists, as they come) of the
     file that ``job`` names, writing their frames to ``out`` (see the module)."""
-    from .api import ImportReport, _checked  # the readers' own skip rules
-
     fmt = Format(job["format"])
     if fmt not in SPLIT_MARKERS:
         raise ValueError(f"{fmt.value} files are not read in parts")
@@ -286,7 +285,7 @@ class PartsReader:
         encoding: str,
         row_format: RowFormat,
         processes: int,
-        report: Any,
+        report: ImportReport,
         on_close: Callable[[], object] | None = None,
     ) -> None:
         self._parts = iter(parts)
@@ -374,11 +373,13 @@ class PartsReader:
                     yield records, payload, part.start
                 elif kind == b"D" and index == part.index:
                     done = json.loads(payload)
-                    self.report.parsed += done["parsed"]
-                    for line, reason in done["skipped"]:
-                        self.report.skip(line, reason)
-                    # Reasons beyond the worker's own cap were counted, not listed.
-                    self.report.skipped_count += done["skipped_count"] - len(done["skipped"])
+                    self.report.add(
+                        ImportReport(
+                            parsed=done["parsed"],
+                            skipped=[Skipped(line, reason) for line, reason in done["skipped"]],
+                            skipped_count=done["skipped_count"],
+                        )
+                    )
                     yield 0, b"", part.end
                     break
                 elif kind == b"E" and index == part.index:

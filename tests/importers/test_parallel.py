@@ -206,3 +206,17 @@ def test_a_worker_that_dies_is_reported_not_hidden(tmp_path):
         ) as reader,
     ):
         list(reader)
+
+
+def test_reports_of_parts_add_up_to_the_report_of_the_whole(monkeypatch):
+    from reviews.importers import api
+
+    monkeypatch.setattr(api, "MAX_SKIP_REASONS", 3)
+    whole, first, second = ImportReport(), ImportReport(), ImportReport()
+    for line in range(1, 8):  # the second part goes over its own cap too
+        whole.skip(line, "no title and no DOI")
+        (first if line < 3 else second).skip(line, "no title and no DOI")
+    whole.parsed, first.parsed, second.parsed = 10, 4, 6
+    first.add(second)
+    assert first.as_dict() == whole.as_dict()
+    assert first.as_dict()["skipped"][-1] == "... and 4 more" and first.skipped_count == 7
