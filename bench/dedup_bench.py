@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from reviews.dedup import DedupRecord, DedupResult, deduplicate  # noqa: E402
+from deduplication.engine import DedupRecord, DedupResult, deduplicate  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DEDUP = SHARED / "dedup"
@@ -545,7 +545,7 @@ def real_pool() -> list[dict[str, object]]:
     page, only the first is kept: better to lose a distinct work than to count a real
     duplicate as a false merge.
     """
-    from reviews.dedup.normalise import author_keys, compact, normalise_doi, normalise_title
+    from deduplication.engine.normalise import author_keys, compact, normalise_doi, normalise_title
 
     pool: list[dict[str, object]] = []
     for loader in (load_asysd, load_haematology):
@@ -834,7 +834,7 @@ def scaled_set(
     About ``duplicate_share`` of the records are duplicates of another; ``sibling_share`` of
     the distinct works are look-alikes of another work (:func:`sibling_work`).
     """
-    from reviews.dedup.normalise import compact, normalise_title
+    from deduplication.engine.normalise import compact, normalise_title
 
     rng = random.Random(seed)
     pool = real_pool()

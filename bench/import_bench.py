@@ -106,8 +106,10 @@ def child_import(path: str, database_url: str) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from reviews import imports, services
-    from reviews.models import ImportBatch, Record
+    from identification import import_job
+    from identification import services as imports
+    from identification.models import ImportBatch, Record
+    from reviews import services
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     slug = f"bench-{os.getpid()}"
@@ -125,7 +127,7 @@ def child_import(path: str, database_url: str) -> dict:
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start, cpu_start = time.perf_counter(), time.process_time()
     with transaction.atomic():
-        summary = imports.import_file(batch)
+        summary = import_job.import_file(batch)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     server_after = _backend_cpu(backend)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

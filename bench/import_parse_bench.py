@@ -1,4 +1,4 @@
-"""Parsing speed and memory of reviews.importers on large files, beside bare rispy.
+"""Parsing speed and memory of identification.importers on large files, beside bare rispy.
 
 Builds RIS files of 10k, 100k and 200k records from the real Scopus RIS exports in
 tests/data/exports and demo_data (Scopus RIS is what rispy reads without error), and a Scopus
@@ -104,7 +104,7 @@ def run_one(parser: str, path: str) -> dict[str, float]:
         with open(path, encoding="utf-8") as handle:
             count = len(rispy.load(handle))
     else:
-        from reviews.importers import open_records
+        from identification.importers import open_records
 
         before = _maxrss_mb()
         started = time.perf_counter()

@@ -24,9 +24,15 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Each step's pages under /reviews/ (reporting first: /reviews/import/ is its page, not a
+    # review's address).
+    path("reviews/", include("reporting.urls")),
+    path("reviews/", include("identification.urls")),
+    path("reviews/", include("deduplication.urls")),
     path("reviews/<slug:slug>/screening/", include("screening.urls")),
     path("reviews/", include("reviews.urls")),
     path("api/reviews/<slug:slug>/screening/", include("screening.api_urls")),
+    path("api/", include("identification.api_urls")),
     path("api/", include("reviews.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -15,8 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
-from .constants import Role
-from .models import Membership, Review
+from reviews.constants import Role
+from reviews.models import Membership, Review
 
 M = TypeVar("M", bound=models.Model)
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, Job, Membership, Review
+from reviews.models import AuditEvent, Job, Membership, Review
 
 
 class MembershipInline(admin.TabularInline):

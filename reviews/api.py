@@ -10,11 +10,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from . import selectors, services
-from .access import require_role, review_for_user, scoped_get
-from .constants import Role
-from .models import Job, Membership
-from .serializers import (
+from reviews import selectors, services
+from reviews.access import require_role, review_for_user, scoped_get
+from reviews.constants import Role
+from reviews.models import Job, Membership
+from reviews.serializers import (
     AuditEventSerializer,
     JobCreateSerializer,
     JobSerializer,
@@ -73,7 +73,7 @@ class ReviewViewSet(
         return super().update(request, *args, **kwargs)
 
 
-class _ReviewScoped(viewsets.GenericViewSet):
+class ReviewScopedViewSet(viewsets.GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Resolve the review before parsing or validating anything: an outsider must get the
@@ -87,7 +87,7 @@ class _ReviewScoped(viewsets.GenericViewSet):
 
 
 class MembershipViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, _ReviewScoped
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ReviewScopedViewSet
 ):
     """The review's team: one row per role held. Leads add and remove members."""
 
@@ -123,7 +123,7 @@ class MembershipViewSet(
         )
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ReviewScoped):
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ReviewScopedViewSet):
     """Background jobs of the review, with their progress."""
 
     serializer_class = JobSerializer
@@ -149,7 +149,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ReviewScoped
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class AuditEventViewSet(mixins.ListModelMixin, _ReviewScoped):
+class AuditEventViewSet(mixins.ListModelMixin, ReviewScopedViewSet):
     """The review's audit log (leads only), newest first."""
 
     serializer_class = AuditEventSerializer

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from .models import AuditEvent, Review
+from reviews.models import AuditEvent, Review
 
 
 def audit_record(

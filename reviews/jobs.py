@@ -30,8 +30,8 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .constants import JobStatus, Role
-from .models import Job, Membership, Review
+from reviews.constants import JobStatus
+from reviews.models import Job, Review
 
 log = logging.getLogger(__name__)
 
@@ -192,55 +192,3 @@ def _finish(job: Job, status: str, *, error: str = "", result: dict | None = Non
         message="Done" if status == JobStatus.SUCCEEDED else "Failed",
         finished_at=timezone.now(),
     )
-
-
-# --- Job kinds owned by this app ---------------------------------------------------------------
-
-
-def _validate_team_bulk_add(*, review: Review, params: dict[str, Any]) -> None:
-    lines = params.get("identifiers")
-    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
-        raise ValidationError("Give the people to add as a list of usernames or e-mails.")
-    if not [x for x in lines if x.strip()]:
-        raise ValidationError("The list of people is empty.")
-    if len(lines) > 1000:
-        raise ValidationError("At most 1,000 people at once.")
-    roles = params.get("roles")
-    if not isinstance(roles, list) or not roles or any(r not in Role.values for r in roles):
-        raise ValidationError(f"Choose roles from {', '.join(Role.values)}.")
-
-
-@register(
-    "team_bulk_add",
-    label="add team members",
-    roles=[Role.LEAD],
-    validator=_validate_team_bulk_add,
-)
-def team_bulk_add(job: Job, progress: ProgressFn) -> dict[str, Any]:
-    """Add many people at once, all or none: one unknown name fails the job and adds nobody."""
-    from .audit import audit_record
-    from .services import user_find
-
-    identifiers = [x.strip() for x in job.params["identifiers"] if x.strip()]
-    roles = job.params["roles"]
-    added: list[str] = []
-    for n, identifier in enumerate(identifiers, start=1):
-        try:
-            user = user_find(identifier)
-        except ValidationError as exc:
-            raise JobError(f"Line {n}: {'; '.join(exc.messages)} Nobody was added.") from None
-        for role in roles:
-            membership, created = Membership.objects.get_or_create(
-                review=job.review, user=user, role=role, defaults={"added_by": job.created_by}
-            )
-            if created:
-                audit_record(
-                    actor=job.created_by,
-                    review=job.review,
-                    verb="added member",
-                    obj=membership,
-                    changes={"user": user.get_username(), "role": role, "job": job.pk},
-                )
-                added.append(f"{user.get_username()} ({role})")
-        progress(100 * n / len(identifiers), f"Checked {n} of {len(identifiers)}")
-    return {"added": added, "people": len(identifiers)}

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
-from .constants import Role
-from .importers import spreadsheet_safe
-from .models import AuditEvent, Job, Membership, Review
+from core.spreadsheet import spreadsheet_safe
+from reviews.constants import Role
+from reviews.models import AuditEvent, Job, Membership, Review
 
 
 def reviews_for_user(*, user) -> QuerySet[Review]:

@@ -1,9 +1,8 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from .constants import Role
-from .importers import ParsedRecord
-from .models import AuditEvent, ImportBatch, Job, Membership, Record, Review, Search
+from reviews.constants import Role
+from reviews.models import AuditEvent, Job, Membership, Review
 
 User = get_user_model()
 
@@ -27,7 +26,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         extra_kwargs = {"status": {"required": False}}
 
     def get_my_roles(self, review: Review) -> list[str]:
-        from .access import roles_of
+        from reviews.access import roles_of
 
         request = self.context.get("request")
         return sorted(roles_of(user=request.user, review=review)) if request else []
@@ -93,63 +92,4 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "object_repr",
             "changes",
         ]
-        read_only_fields = fields
-
-
-class SearchSerializer(serializers.ModelSerializer):
-    record_count = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Search
-        fields = [
-            "id",
-            "database",
-            "kind",
-            "platform",
-            "date_searched",
-            "query",
-            "reported_hits",
-            "notes",
-            "record_count",
-            "created_at",
-        ]
-        read_only_fields = ["id", "record_count", "created_at"]
-
-
-class ImportBatchSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ImportBatch
-        fields = [
-            "id",
-            "search",
-            "original_name",
-            "size",
-            "sha256",
-            "status",
-            "format",
-            "encoding",
-            "encoding_fell_back",
-            "parsed",
-            "imported",
-            "skipped",
-            "skipped_count",
-            "error",
-            "job",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
-    confirm_duplicate = serializers.BooleanField(required=False, default=False)
-
-
-class RecordSerializer(serializers.ModelSerializer):
-    database = serializers.CharField(source="search.database", read_only=True)
-
-    class Meta:
-        model = Record
-        # The normalised fields every importer fills, in the importers' order.
-        fields = ["id", "search", "database", *ParsedRecord.NORMALISED_FIELDS]
         read_only_fields = fields

@@ -11,33 +11,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from .access import require_role
-from .audit import audit_record
-from .constants import ReviewStatus, Role
-from .models import Job, Membership, Review, slug_validator
+from core.text import clean_input_text
+from reviews import hooks, jobs
+from reviews.access import require_role
+from reviews.audit import audit_record
+from reviews.constants import ReviewStatus, Role
+from reviews.models import Job, Membership, Review, slug_validator
+from reviews.tasks import job_run_task
 
 User = get_user_model()
 
 MAX_TITLE = 300
 RESERVED_SLUGS = {"new", "import"}  # /reviews/new/ and /reviews/import/ are pages
 MAX_QUESTION = 5000
-
-
-def clean_input_text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
-    """Text a person typed, trimmed and checked; ``ValidationError`` names the field."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: "Must be text."})
-    # Control characters (other than newlines and tabs) have no place in a title, a question,
-    # a note or a label.
-    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
-    cleaned = cleaned.strip()
-    if required and not cleaned:
-        raise ValidationError({field: "This field is required."})
-    if len(cleaned) > max_length:
-        raise ValidationError({field: f"At most {max_length} characters (got {len(cleaned)})."})
-    return cleaned
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
@@ -99,6 +85,7 @@ def review_create(
                 obj=review,
                 changes={"title": title, "slug": slug, "research_question": research_question},
             )
+            hooks.review_created.send(review=review, actor=user)
     except IntegrityError:
         raise ValidationError({"slug": f"The address '{slug}' is taken; choose another."}) from None
     return review
@@ -218,9 +205,6 @@ def job_submit(
     ``enqueue=False`` leaves the job queued for the caller to run in-process (``jobs.job_run``),
     as management commands do: they wait for their answer whatever the broker.
     """
-    from . import jobs
-    from .tasks import job_run_task
-
     spec = jobs.get_kind(kind)
     require_role(user=actor, review=review, roles=spec.roles, action=f"start a {spec.label} job")
     spec.validate(review=review, params=params)
@@ -232,3 +216,49 @@ def job_submit(
         if enqueue:
             transaction.on_commit(lambda: job_run_task.delay(job.pk))
     return job
+
+
+def _validate_team_bulk_add(*, review: Review, params: dict[str, Any]) -> None:
+    lines = params.get("identifiers")
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise ValidationError("Give the people to add as a list of usernames or e-mails.")
+    if not [x for x in lines if x.strip()]:
+        raise ValidationError("The list of people is empty.")
+    if len(lines) > 1000:
+        raise ValidationError("At most 1,000 people at once.")
+    roles = params.get("roles")
+    if not isinstance(roles, list) or not roles or any(r not in Role.values for r in roles):
+        raise ValidationError(f"Choose roles from {', '.join(Role.values)}.")
+
+
+@jobs.register(
+    "team_bulk_add",
+    label="add team members",
+    roles=[Role.LEAD],
+    validator=_validate_team_bulk_add,
+)
+def team_bulk_add(job: Job, progress: jobs.ProgressFn) -> dict[str, Any]:
+    """Add many people at once, all or none: one unknown name fails the job and adds nobody."""
+    identifiers = [x.strip() for x in job.params["identifiers"] if x.strip()]
+    roles = job.params["roles"]
+    added: list[str] = []
+    for n, identifier in enumerate(identifiers, start=1):
+        try:
+            user = user_find(identifier)
+        except ValidationError as exc:
+            raise jobs.JobError(f"Line {n}: {'; '.join(exc.messages)} Nobody was added.") from None
+        for role in roles:
+            membership, created = Membership.objects.get_or_create(
+                review=job.review, user=user, role=role, defaults={"added_by": job.created_by}
+            )
+            if created:
+                audit_record(
+                    actor=job.created_by,
+                    review=job.review,
+                    verb="added member",
+                    obj=membership,
+                    changes={"user": user.get_username(), "role": role, "job": job.pk},
+                )
+                added.append(f"{user.get_username()} ({role})")
+        progress(100 * n / len(identifiers), f"Checked {n} of {len(identifiers)}")
+    return {"added": added, "people": len(identifiers)}

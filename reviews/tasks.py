@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .jobs import job_run
+from reviews.jobs import job_run
 
 
 @shared_task(name="reviews.job_run")

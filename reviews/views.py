@@ -10,19 +10,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .access import has_role, require_role, review_for_user, roles_of, scoped_get
-from .constants import ROLE_HELP, Role
-from .forms import (
-    MemberAddForm,
-    MemberBulkAddForm,
-    ReviewCreateForm,
-    ReviewSettingsForm,
-    apply_errors,
-)
-from .htmx import is_htmx
-from .models import Job, Membership
-from .stages import stage_summaries
+from core.forms import apply_errors
+from core.htmx import is_htmx
+from reviews import selectors, services
+from reviews.access import has_role, require_role, review_for_user, roles_of, scoped_get
+from reviews.constants import ROLE_HELP, Role
+from reviews.dashboard import card_summaries
+from reviews.forms import MemberAddForm, MemberBulkAddForm, ReviewCreateForm, ReviewSettingsForm
+from reviews.models import Job, Membership
 
 
 def home(request):
@@ -61,7 +56,7 @@ def review_dashboard(request, slug: str):
         "review": review,
         "roles": sorted(roles_of(user=request.user, review=review)),
         "is_lead": Role.LEAD in roles_of(user=request.user, review=review),
-        "stages": stage_summaries(review),
+        "cards": card_summaries(review),
         "team": selectors.team_of(review=review),
         "recent_jobs": selectors.jobs_of(review=review)[:5],
         "section": "dashboard",
@@ -229,47 +224,3 @@ def permission_denied(request, exception=None):
 
 def health(request):
     return HttpResponse("ok", content_type="text/plain")
-
-
-@login_required
-def review_archive(request, slug: str):
-    from .archive import archive_bytes
-
-    review = review_for_user(user=request.user, slug=slug)
-    require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the review")
-    response = HttpResponse(archive_bytes(review=review), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{review.slug}-archive.zip"'
-    return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def review_import(request):
-    from django.db import transaction
-
-    from .archive import review_import as do_import
-    from .forms import ArchiveImportForm
-    from .models import Membership
-
-    form = ArchiveImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                review = do_import(
-                    stream=form.cleaned_data["archive"],
-                    slug=form.cleaned_data["slug"] or None,
-                    actor=request.user,
-                )
-                if not Membership.objects.filter(review=review, user=request.user).exists():
-                    # Whoever imports a review must be able to open it.
-                    Membership.objects.create(
-                        review=review, user=request.user, role=Role.LEAD, added_by=request.user
-                    )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Review “{review.title}” imported.")
-            return redirect("reviews:dashboard", slug=review.slug)
-    return render(
-        request, "reviews/import.html", {"form": form}, status=400 if form.errors else 200
-    )

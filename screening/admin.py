@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import ExclusionReason, ScreeningSettings
+from screening.models import ExclusionReason, ScreeningSettings
 
 
 @admin.register(ScreeningSettings)

@@ -21,11 +21,10 @@ from rest_framework.views import APIView
 from reviews.access import has_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
-
-from . import selectors, services
-from .constants import Stage
-from .models import ScreeningItem, Vote
-from .serializers import (
+from screening import selectors, services
+from screening.constants import Stage
+from screening.models import ScreeningItem, Vote
+from screening.serializers import (
     ItemEnvelopeSerializer,
     ItemListSerializer,
     ItemOutSerializer,

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import api
-from .constants import STAGE_CODES, STAGE_SEGMENTS, Stage
+from screening import api
+from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 
 
 def _stage_routes(stage: Stage) -> list:

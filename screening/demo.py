@@ -1,6 +1,6 @@
 """The demo review's screening step: screening in progress, with conflicts to resolve.
 
-Built through the same services a team uses (``reviews/demo.py`` runs the steps in PRISMA
+Built through the same services a team uses (``demo/build.py`` runs the steps in PRISMA
 order). Two reviewers screen the first records independently, blinded; they disagree on three,
 a lead resolves two of them and one is left in the conflict queue. The records they include go
 on to full text, where one report has a link and a first vote and one could not be obtained.
@@ -9,9 +9,8 @@ on to full text, where one report has a link and a first vote and one could not 
 from __future__ import annotations
 
 from reviews.models import Review
-
-from . import selectors, services
-from .constants import Stage
+from screening import selectors, services
+from screening.constants import Stage
 
 # One decision per record, in the order the reviewers are given records; they disagree on the
 # third, sixth and eighth record (the sixth with a Maybe).
@@ -30,7 +29,7 @@ def step_screening(review: Review, people: dict) -> None:
     lead, reviewer_a, reviewer_b = people["lead"], people["reviewer_a"], people["reviewer_b"]
     if not selectors.screenable_records(review).exists():
         # Run on its own (without the import step before it), the step brings its records.
-        from reviews.demo import step_searches
+        from demo.build import step_searches
 
         step_searches(review, people)
     services.settings_update(

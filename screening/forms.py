@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .constants import (
+from screening.constants import (
     MAX_KEYWORDS,
     MAX_NOT_RETRIEVED_REASON,
     MAX_NOTE,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from reviews.models import Record, Review
-
-from .constants import (
+from identification.models import Record
+from reviews.models import Review
+from screening.constants import (
     MAX_REVIEWERS,
     MIN_REVIEWERS,
     Decision,

@@ -15,21 +15,21 @@ from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from core.spreadsheet import spreadsheet_safe
+from identification.models import Record
 from reviews.access import has_role, roles_of
 from reviews.constants import Role
-from reviews.importers import spreadsheet_safe
-from reviews.models import Record, Review
-
-from . import stats
-from .constants import (
+from reviews.models import Review
+from screening import reliability
+from screening.constants import (
     SETTLED_STATUSES,
     Decision,
     ItemStatus,
     ResolverPolicy,
     Stage,
 )
-from .keywords import Highlighter, build_highlighter
-from .models import (
+from screening.keywords import Highlighter, build_highlighter
+from screening.models import (
     Assignment,
     ExclusionReason,
     FullTextReport,
@@ -399,8 +399,8 @@ def prisma_counts(review: Review) -> dict[str, object]:
 class PairAgreement:
     reviewer_a: str
     reviewer_b: str
-    table: stats.TwoByTwo
-    kappa: stats.KappaResult
+    table: reliability.TwoByTwo
+    kappa: reliability.KappaResult
 
 
 @dataclass(frozen=True)
@@ -408,10 +408,10 @@ class StageAgreement:
     stage: str
     label: str
     records: int
-    pooled: stats.KappaResult
-    pooled_table: stats.TwoByTwo
+    pooled: reliability.KappaResult
+    pooled_table: reliability.TwoByTwo
     pairs: list[PairAgreement]
-    fleiss: stats.FleissResult | None
+    fleiss: reliability.FleissResult | None
     raters: int
 
 
@@ -450,8 +450,8 @@ def stage_agreement(review: Review, stage: str) -> StageAgreement:
     for (ua, ub), pv in sorted(
         pair_votes.items(), key=lambda kv: (names[kv[0][0]], names[kv[0][1]])
     ):
-        table = stats.two_by_two(pv)
-        pairs.append(PairAgreement(names[ua], names[ub], table, stats.cohen_kappa(pv)))
+        table = reliability.two_by_two(pv)
+        pairs.append(PairAgreement(names[ua], names[ub], table, reliability.cohen_kappa(pv)))
     fleiss = None
     if len(names) > 2:
         sizes = [len(v) for v in by_item.values() if len(v) >= 2]
@@ -462,13 +462,13 @@ def stage_agreement(review: Review, stage: str) -> StageAgreement:
                 if len(votes) == m:
                     yes = sum(1 for _, _, d in votes if _yes(d))
                     matrix.append([yes, m - yes])
-            fleiss = stats.fleiss_kappa(matrix)
+            fleiss = reliability.fleiss_kappa(matrix)
     return StageAgreement(
         stage=stage,
         label=Stage(stage).label,
         records=sum(1 for v in by_item.values() if len(v) >= 2),
-        pooled=stats.cohen_kappa(pooled_pairs),
-        pooled_table=stats.two_by_two(pooled_pairs),
+        pooled=reliability.cohen_kappa(pooled_pairs),
+        pooled_table=reliability.two_by_two(pooled_pairs),
         pairs=pairs,
         fleiss=fleiss,
         raters=len(names),

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from reviews.models import Record
-
-from .constants import MAX_NOTE
-from .models import Vote
+from identification.models import Record
+from screening.constants import MAX_NOTE
+from screening.models import Vote
 
 
 class ScreeningRecordSerializer(serializers.ModelSerializer):

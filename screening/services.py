@@ -22,14 +22,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
+from core.text import clean_input_text
+from identification.models import Record
 from reviews.access import require_member, require_role, scoped_get
 from reviews.audit import audit_record
 from reviews.constants import Role
-from reviews.models import Record, Review
-from reviews.services import clean_input_text
-
-from . import rules, selectors
-from .constants import (
+from reviews.models import Review
+from screening import rules, selectors
+from screening.constants import (
     CLAIM_TTL_SECONDS,
     DEFAULT_REASONS,
     MAX_KEYWORDS,
@@ -52,8 +52,8 @@ from .constants import (
     Stage,
     VoteAction,
 )
-from .keywords import KeywordError, check_keyword
-from .models import (
+from screening.keywords import KeywordError, check_keyword
+from screening.models import (
     Assignment,
     ExclusionReason,
     FullTextReport,
@@ -123,31 +123,69 @@ def _item_repr(item: ScreeningItem) -> str:
 # --- Setting up --------------------------------------------------------------------------------
 
 
+def screening_setup(*, review: Review, actor=None) -> ScreeningSettings:
+    """Save the review's screening settings and seed the default exclusion reasons, once."""
+    settings_obj = ScreeningSettings.objects.filter(review=review).first()
+    if settings_obj is not None:
+        return settings_obj
+    with transaction.atomic():
+        settings_obj, created = ScreeningSettings.objects.get_or_create(review=review)
+        if created and not settings_obj.reasons_seeded:
+            n = _seed_reasons(review)
+            settings_obj.reasons_seeded = True
+            settings_obj.save(update_fields=["reasons_seeded"])
+            audit_record(
+                actor=actor,
+                review=review,
+                verb="set up screening",
+                obj=settings_obj,
+                changes={"default_reasons": n},
+            )
+    review._screening_settings_cache = None  # type: ignore[attr-defined]
+    return settings_obj
+
+
+# Receivers of the hooks of lower steps (connected in ScreeningConfig.ready).
+
+
+def on_review_created(*, review: Review, actor=None, **_: Any) -> None:
+    screening_setup(review=review, actor=actor)
+
+
+def on_records_imported(*, review: Review, actor=None, progress=None, **_: Any) -> dict[str, int]:
+    """New primary records join the title/abstract queue in the import's transaction."""
+    if progress is not None:
+        progress(99, "Adding the new records to screening")
+    screening_setup(review=review, actor=actor)
+    return {"added_to_screening": screening_prepare(review=review)}
+
+
+def on_clusters_changed(*, review: Review, full: bool = False, **_: Any) -> None:
+    """Records that became primary (an undone merge, a new primary) join the queue."""
+    screening_prepare(review=review, full=full)
+
+
+def records_with_votes(*, review: Review, **_: Any) -> set[int]:
+    """Records people have started screening: deduplication keeps them primary."""
+    return set(
+        ScreeningItem.objects.filter(review=review, votes__isnull=False).values_list(
+            "record_id", flat=True
+        )
+    )
+
+
 def screening_prepare(*, review: Review, full: bool = False) -> int:
-    """Make screening ready: default reasons once, and a title/abstract item for every primary
-    record that has none yet (records imported since the last call). Idempotent and safe to run
-    concurrently (the unique constraint drops doubles). Returns the number of items created.
+    """Make screening ready: settings and default reasons once (:func:`screening_setup`), and a
+    title/abstract item for every primary record that has none yet (records imported since the
+    last call). Called by the hooks of imports and deduplication, never by a page that reads.
+    Idempotent and safe to run concurrently (the unique constraint drops doubles). Returns the
+    number of items created.
 
     Only records above the last synced id are looked at, unless ``full``: a record whose
     import committed late with a lower id is found by a full pass, which assignment runs when
     a queue looks empty.
     """
-    settings_obj = ScreeningSettings.objects.filter(review=review).first()
-    if settings_obj is None:
-        with transaction.atomic():
-            settings_obj, created = ScreeningSettings.objects.get_or_create(review=review)
-            if created and not settings_obj.reasons_seeded:
-                n = _seed_reasons(review)
-                settings_obj.reasons_seeded = True
-                settings_obj.save(update_fields=["reasons_seeded"])
-                audit_record(
-                    actor=None,
-                    review=review,
-                    verb="set up screening",
-                    obj=settings_obj,
-                    changes={"default_reasons": n},
-                )
-        review._screening_settings_cache = None  # type: ignore[attr-defined]
+    settings_obj = screening_setup(review=review)
     after = 0 if full else settings_obj.synced_record_id
     has_item = ScreeningItem.objects.filter(record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT)
     missing = (

@@ -3,8 +3,8 @@ routes with the stage fixed in the route (``title-abstract/…`` and ``full-text
 
 from django.urls import path
 
-from . import views
-from .constants import STAGE_CODES, STAGE_SEGMENTS, Stage
+from screening import views
+from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 
 app_name = "screening"
 

@@ -18,15 +18,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import apply_errors
+from core.htmx import is_htmx
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
-from reviews.forms import apply_errors
-from reviews.htmx import is_htmx
 from reviews.models import Review
-
-from . import selectors, services
-from .constants import STAGE_CODES, ItemStatus, Stage
-from .forms import (
+from screening import selectors, services
+from screening.constants import STAGE_CODES, ItemStatus, Stage
+from screening.forms import (
     NotRetrievedForm,
     ReasonEditForm,
     ReasonForm,
@@ -36,7 +35,7 @@ from .forms import (
     SettingsForm,
     VoteForm,
 )
-from .models import ExclusionReason, ScreeningItem, Vote
+from screening.models import ExclusionReason, ScreeningItem, Vote
 
 SECTION = "screening"
 
@@ -141,7 +140,6 @@ def home(request, slug: str):
 def stage_home(request, slug: str, stage: str):
     """Progress of one stage: screened, remaining, conflicts, per reviewer."""
     review = review_for_user(user=request.user, slug=slug)
-    services.screening_prepare(review=review)
     context = _base_context(request, review, stage)
     context["progress"] = selectors.stage_progress(review, stage)
     context["settings"] = selectors.settings_for(review)
@@ -163,7 +161,6 @@ def stage_home(request, slug: str, stage: str):
 def screen(request, slug: str, stage: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(user=request.user, review=review, roles=[Role.REVIEWER], action="screen records")
-    services.screening_prepare(review=review)
     current = services.assignment_next(user=request.user, review=review, stage=stage)
     upcoming = None
     if current is not None:
@@ -452,7 +449,6 @@ def settings_page(request, slug: str):
     require_role(
         user=request.user, review=review, roles=[Role.LEAD], action="change screening settings"
     )
-    services.screening_prepare(review=review)
     current = selectors.settings_for(review)
     initial = {
         name: getattr(current, name) for name in SettingsForm.base_fields if hasattr(current, name)

@@ -4,12 +4,13 @@ import io
 
 import pytest
 
-from reviews import imports
-from reviews.constants import PairStatus
-from reviews.models import DuplicateCluster, DuplicatePair, Record
+from deduplication.constants import PairStatus
+from deduplication.models import DuplicateCluster, DuplicatePair
+from identification import services as imports
+from identification.models import Record
 from tests.conftest import PASSWORD, make_user
-from tests.reviews.test_deduplication import queued_title_pair
-from tests.reviews.test_prisma import build_review
+from tests.deduplication.test_services import queued_title_pair
+from tests.reporting.test_prisma import build_review
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,11 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from reviews import imports, services
-from reviews.models import DuplicatePair, ImportBatch, Job, Membership, Record, Search
+from deduplication.models import DuplicatePair
+from identification import services as imports
+from identification.models import ImportBatch, Record, Search
+from reviews import services
+from reviews.models import Job, Membership
 from tests.conftest import client_for, make_user
 
 SAMPLE_OBJECTS = {
@@ -23,15 +26,19 @@ SAMPLE_OBJECTS = {
     "reviews:job": lambda review: Job.objects.filter(review=review).first().pk,
     "api-membership-detail": lambda review: Membership.objects.filter(review=review).first().pk,
     "api-job-detail": lambda review: Job.objects.filter(review=review).first().pk,
-    "reviews:search": lambda review: Search.objects.filter(review=review).first().pk,
-    "reviews:batch_mapping": lambda review: ImportBatch.objects.filter(review=review).first().pk,
-    "reviews:record": lambda review: Record.objects.filter(review=review).first().pk,
+    "identification:search": lambda review: Search.objects.filter(review=review).first().pk,
+    "identification:batch_mapping": lambda review: (
+        ImportBatch.objects.filter(review=review).first().pk
+    ),
+    "identification:record": lambda review: Record.objects.filter(review=review).first().pk,
     "api-search-detail": lambda review: Search.objects.filter(review=review).first().pk,
     "api-search-files": lambda review: Search.objects.filter(review=review).first().pk,
     "api-record-detail": lambda review: Record.objects.filter(review=review).first().pk,
-    "reviews:dedup_decide": lambda review: DuplicatePair.objects.filter(review=review).first().pk,
-    "reviews:dedup_unmerge": lambda review: Record.objects.filter(review=review).first().pk,
-    "reviews:dedup_primary": lambda review: Record.objects.filter(review=review).first().pk,
+    "deduplication:dedup_decide": lambda review: (
+        DuplicatePair.objects.filter(review=review).first().pk
+    ),
+    "deduplication:dedup_unmerge": lambda review: Record.objects.filter(review=review).first().pk,
+    "deduplication:dedup_primary": lambda review: Record.objects.filter(review=review).first().pk,
     "screening:reason_edit": lambda r: __import__(
         "tests.screening.factories"
     ).screening.factories.sample_pk(r, "reason"),

@@ -110,8 +110,8 @@ def test_a_large_import_is_read_in_parts_by_the_worker(worker):
     the import's own worker processes, and the job still reports progress and is atomic."""
     from django.conf import settings
 
-    from reviews import imports
-    from reviews.models import ImportBatch, Record
+    from identification import services as imports
+    from identification.models import ImportBatch, Record
 
     lead = make_user("lead")
     review = services.review_create(user=lead, title="Worker import", slug="worker-import")

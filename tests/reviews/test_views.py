@@ -228,7 +228,12 @@ def test_a_lead_reads_and_exports_the_audit_log(review, lead):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == ["id", "when", "who", "verb", "object_type", "object_id", "object", "changes"]
-    assert [r[3] for r in rows[1:]] == ["created", "added member", "added member"]
+    assert [r[3] for r in rows[1:]] == [
+        "created",
+        "set up screening",
+        "added member",
+        "added member",
+    ]
     assert {r[2] for r in rows[1:]} == {"lead"}
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from reviews.constants import BatchStatus
-from reviews.models import ImportBatch, Record, Review, Search
+from identification.constants import BatchStatus
+from identification.models import ImportBatch, Record, Search
+from reviews.models import Review
 from screening import services
 from screening.constants import Stage
 from screening.models import ScreeningItem

@@ -684,7 +684,7 @@ def test_fleiss_kappa_appears_when_more_than_two_screen(
 
 
 def test_only_primary_records_are_screened(review, reviewer_a, records):
-    from reviews.models import Record
+    from identification.models import Record
 
     first, second, third = records[:3]
     # Deduplication merges the second record into the first before screening starts...

@@ -1,0 +1,396 @@
+"""Deduplication of a review's records: blocking, scoring, clustering, the review queue."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from deduplication.engine.blocking import candidate_pairs
+from deduplication.engine.merge import choose_primary
+from deduplication.engine.records import DedupRecord, PreparedRecord, prepare_record
+from deduplication.engine.scoring import FieldComparison, compare_fields, score_pair
+
+__all__ = [
+    "Cluster",
+    "DedupConfig",
+    "DedupCounts",
+    "DedupResult",
+    "ScoredPair",
+    "deduplicate",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Thresholds of the engine.
+
+    Pairs scoring at least ``auto_threshold`` merge without asking; pairs from
+    ``queue_threshold`` up to it wait for a person; lower ones are dropped. Both were set on
+    the benchmark sets (``bench/dedup_bench.py``), see ``docs/benchmarks.md``.
+    """
+
+    auto_threshold: float = 7.5
+    queue_threshold: float = 1.5
+    max_block: int = 20
+    window: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    """Two records compared: ids (left < right), score, and the field-by-field view."""
+
+    left_id: int
+    right_id: int
+    score: float
+    fields: tuple[FieldComparison, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Records that are one publication.
+
+    ``existing_keys`` are the keys of the caller's existing clusters that this cluster
+    contains: none for a new cluster, one when records joined an existing cluster, several
+    when a new record showed that existing clusters are one.
+    """
+
+    primary_id: int
+    member_ids: tuple[int, ...]
+    existing_keys: tuple[Hashable, ...] = ()
+
+    @property
+    def duplicate_ids(self) -> tuple[int, ...]:
+        """Members other than the primary."""
+        return tuple(m for m in self.member_ids if m != self.primary_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupCounts:
+    """Numbers of one run; ``merged`` counts records merged into another record."""
+
+    records: int
+    new_records: int
+    candidate_pairs: int
+    auto_merged_pairs: int
+    queued_pairs: int
+    clusters: int
+    merged: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class DedupResult:
+    """Outcome of :func:`deduplicate`.
+
+    ``clusters`` holds every cluster of two or more records (existing ones included, possibly
+    grown); records in no cluster are unique. ``merged_pairs`` are the pairs whose automatic
+    merge built the clusters, ``queued_pairs`` the doubtful pairs for a person, at most one per
+    pair of clusters, never within one cluster and never one a person judged different.
+    """
+
+    clusters: tuple[Cluster, ...]
+    merged_pairs: tuple[ScoredPair, ...]
+    queued_pairs: tuple[ScoredPair, ...]
+    counts: DedupCounts
+    cluster_of: Mapping[int, int] = field(default_factory=dict)
+
+    def cluster_for(self, record_id: int) -> Cluster | None:
+        """The cluster holding ``record_id``, or ``None`` for a unique record."""
+        position = self.cluster_of.get(record_id)
+        return None if position is None else self.clusters[position]
+
+
+class _Clusters:
+    """Union-find over record indices that refuses merges a person or the DOIs forbid."""
+
+    def __init__(self, records: Sequence[PreparedRecord]) -> None:
+        self.parent = list(range(len(records)))
+        self.size = [1] * len(records)
+        # Identifiers per cluster, kept only where present, to catch chains such as
+        # A (doi x) ~ B (no doi) ~ C (doi y) that would merge two different DOIs.
+        self.dois: dict[int, set[str]] = {r.index: {r.doi} for r in records if r.doi}
+        self.pmids: dict[int, set[str]] = {r.index: {r.pmid} for r in records if r.pmid}
+        self.different: dict[int, set[int]] = {}
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def forbid(self, i: int, j: int) -> None:
+        """Record that a person judged records ``i`` and ``j`` different."""
+        self.different.setdefault(self.find(i), set()).add(j)
+        self.different.setdefault(self.find(j), set()).add(i)
+
+    def judged_different(self, root_a: int, root_b: int) -> bool:
+        marked_a = self.different.get(root_a)
+        if not marked_a:
+            return False
+        return any(self.find(k) == root_b for k in marked_a)
+
+    def identifiers_conflict(
+        self, root_a: int, root_b: int, *, dois: bool = True, pmids: bool = True
+    ) -> bool:
+        """Whether the two clusters hold DOIs (PMIDs) and share none."""
+        for table, wanted in ((self.dois, dois), (self.pmids, pmids)):
+            if not wanted:
+                continue
+            a, b = table.get(root_a), table.get(root_b)
+            if a and b and not a & b:
+                return True
+        return False
+
+    def union(self, root_a: int, root_b: int) -> int:
+        if self.size[root_a] < self.size[root_b]:
+            root_a, root_b = root_b, root_a
+        self.parent[root_b] = root_a
+        self.size[root_a] += self.size[root_b]
+        for table in (self.dois, self.pmids, self.different):
+            moved = table.pop(root_b, None)
+            if moved:
+                table.setdefault(root_a, set()).update(moved)
+        return root_a
+
+
+def _pairs_as_indices(
+    pairs: Iterable[tuple[int, int]], index_of: Mapping[int, int]
+) -> list[tuple[int, int]]:
+    result = []
+    for left, right in pairs:
+        if left in index_of and right in index_of and left != right:
+            result.append((index_of[left], index_of[right]))
+    return result
+
+
+def deduplicate(
+    records: Sequence[DedupRecord],
+    *,
+    existing: Sequence[DedupRecord] = (),
+    existing_clusters: Mapping[int, Hashable] | None = None,
+    judged_different: Iterable[tuple[int, int]] = (),
+    pinned_primaries: Collection[int] = (),
+    config: DedupConfig | None = None,
+    with_fields: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> DedupResult:
+    """Find duplicates among ``records`` and between them and ``existing``.
+
+    Parameters
+    ----------
+    records
+        The records to deduplicate: a fresh import, or every record for a full rerun.
+    existing
+        Records already in the review. They are compared with ``records`` but not with each
+        other, since that was done when they arrived.
+    existing_clusters
+        Record id -> cluster key for records already clustered (by the engine or by a
+        person). Records sharing a key start in one cluster; the engine may add records to a
+        cluster or join clusters through a new record, but never splits one.
+    judged_different
+        Pairs of record ids a person judged to be different publications. They are never
+        merged or queued, nor are the clusters holding them.
+    pinned_primaries
+        Record ids a person chose as primary; such a record stays primary of its cluster.
+    config
+        Thresholds; :class:`DedupConfig` defaults when ``None``.
+    with_fields
+        Attach the field-by-field comparison to merged and queued pairs (for the review
+        screen); leave it off for speed when only the clusters are needed.
+    progress
+        Called as ``progress(stage, done, total)`` now and then, for a progress bar.
+
+    Returns
+    -------
+    DedupResult
+        Deterministic for the same input.
+
+    Notes
+    -----
+    After an import, pass the new records as ``records`` and the review's others as
+    ``existing`` with their clusters. For a full rerun pass every record as ``records`` and,
+    in ``existing_clusters``, only the clusters people made or confirmed, so that automatic
+    merges are recomputed under the current rules. The engine knows nothing of reviews: the
+    caller passes one review's records, which is what keeps merges inside a review.
+    ``merged_pairs`` and ``queued_pairs`` hold this run's pairs only; a queued pair from an
+    earlier run whose records now share a cluster is settled.
+    """
+    # The run allocates millions of small acyclic objects (pairs, scores); the cyclic garbage
+    # collector would scan them over and over for nothing (a quarter of the time at 100k).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _deduplicate(
+            records,
+            existing=existing,
+            existing_clusters=existing_clusters,
+            judged_different=judged_different,
+            pinned_primaries=pinned_primaries,
+            config=config or DedupConfig(),
+            with_fields=with_fields,
+            progress=progress,
+        )
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _deduplicate(
+    records: Sequence[DedupRecord],
+    *,
+    existing: Sequence[DedupRecord],
+    existing_clusters: Mapping[int, Hashable] | None,
+    judged_different: Iterable[tuple[int, int]],
+    pinned_primaries: Collection[int],
+    config: DedupConfig,
+    with_fields: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> DedupResult:
+    started = time.perf_counter()
+    report = progress or (lambda stage, done, total: None)
+
+    all_records = [*existing, *records]
+    new_count = len(records)
+    first_new = len(existing)
+    index_of: dict[int, int] = {}
+    for position, record in enumerate(all_records):
+        if record.id in index_of:
+            raise ValueError(f"record id {record.id} appears twice")
+        index_of[record.id] = position
+
+    prepared: list[PreparedRecord] = []
+    total = len(all_records)
+    for position, record in enumerate(all_records):
+        prepared.append(prepare_record(record, position, is_new=position >= first_new))
+        if position % 10000 == 0:
+            report("normalise", position, total)
+    report("normalise", total, total)
+
+    clusters = _Clusters(prepared)
+    first_member: dict[Hashable, int] = {}
+    for record_id, key in (existing_clusters or {}).items():
+        position = index_of.get(record_id)
+        if position is None:
+            continue
+        if key in first_member:
+            a, b = clusters.find(first_member[key]), clusters.find(position)
+            if a != b:
+                clusters.union(a, b)
+        else:
+            first_member[key] = position
+    for i, j in _pairs_as_indices(judged_different, index_of):
+        clusters.forbid(i, j)
+
+    pairs = candidate_pairs(prepared, max_block=config.max_block, window=config.window)
+    report("block", len(pairs), len(pairs))
+
+    auto: list[tuple[float, int, int]] = []
+    doubtful: list[tuple[float, int, int]] = []
+    auto_threshold, queue_threshold = config.auto_threshold, config.queue_threshold
+    find = clusters.find
+    for done, (i, j) in enumerate(pairs):
+        if find(i) == find(j):
+            continue
+        score = score_pair(prepared[i], prepared[j], queue_threshold)
+        if score >= auto_threshold:
+            auto.append((score, i, j))
+        elif score >= queue_threshold:
+            doubtful.append((score, i, j))
+        if done % 50000 == 0:
+            report("score", done, len(pairs))
+    report("score", len(pairs), len(pairs))
+
+    # Strongest evidence first, so that a chain is built from its surest links.
+    auto.sort(key=lambda t: (-t[0], t[1], t[2]))
+    merged: list[tuple[float, int, int]] = []
+    for score, i, j in auto:
+        a, b = find(i), find(j)
+        if a == b or clusters.judged_different(a, b):
+            continue
+        a_record, b_record = prepared[i], prepared[j]
+        # The pair's own identifiers were weighed by its score; a conflict between the two
+        # clusters' other members was not, so a person decides.
+        if clusters.identifiers_conflict(
+            a,
+            b,
+            dois=not (a_record.doi and b_record.doi),
+            pmids=not (a_record.pmid and b_record.pmid),
+        ):
+            doubtful.append((score, i, j))
+            continue
+        clusters.union(a, b)
+        merged.append((score, i, j))
+
+    queue_by_clusters: dict[tuple[int, int], tuple[float, int, int]] = {}
+    for score, i, j in doubtful:
+        a, b = find(i), find(j)
+        if a == b or clusters.judged_different(a, b):
+            continue
+        key = (a, b) if a < b else (b, a)
+        best = queue_by_clusters.get(key)
+        if best is None or (score, -i, -j) > (best[0], -best[1], -best[2]):
+            queue_by_clusters[key] = (score, i, j)
+
+    members: dict[int, list[int]] = {}
+    for position in range(total):
+        root = find(position)
+        if clusters.size[root] > 1:
+            members.setdefault(root, []).append(position)
+
+    key_of = existing_clusters or {}
+    pinned = set(pinned_primaries)
+    result_clusters: list[Cluster] = []
+    cluster_of: dict[int, int] = {}
+    for root in sorted(members, key=lambda r: all_records[members[r][0]].id):
+        member_records = [all_records[k] for k in members[root]]
+        primary = choose_primary(member_records, pinned)
+        keys: list[Hashable] = []
+        for record in member_records:
+            key = key_of.get(record.id)
+            if key is not None and key not in keys:
+                keys.append(key)
+        for record in member_records:
+            cluster_of[record.id] = len(result_clusters)
+        result_clusters.append(
+            Cluster(
+                primary_id=primary.id,
+                member_ids=tuple(r.id for r in member_records),
+                existing_keys=tuple(keys),
+            )
+        )
+
+    def scored(score: float, i: int, j: int) -> ScoredPair:
+        left, right = (i, j) if all_records[i].id < all_records[j].id else (j, i)
+        fields = (
+            compare_fields(all_records[left], all_records[right], prepared[left], prepared[right])
+            if with_fields
+            else ()
+        )
+        return ScoredPair(all_records[left].id, all_records[right].id, round(score, 3), fields)
+
+    merged_pairs = tuple(scored(*t) for t in merged)
+    queued = sorted(queue_by_clusters.values(), key=lambda t: (-t[0], t[1], t[2]))
+    queued_pairs = tuple(scored(*t) for t in queued)
+
+    counts = DedupCounts(
+        records=total,
+        new_records=new_count,
+        candidate_pairs=len(pairs),
+        auto_merged_pairs=len(merged_pairs),
+        queued_pairs=len(queued_pairs),
+        clusters=len(result_clusters),
+        merged=sum(len(c.member_ids) - 1 for c in result_clusters),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return DedupResult(
+        clusters=tuple(result_clusters),
+        merged_pairs=merged_pairs,
+        queued_pairs=queued_pairs,
+        counts=counts,
+        cluster_of=cluster_of,
+    )

@@ -1,0 +1,175 @@
+"""Pages for deduplication: overview with clusters, the review queue for doubtful pairs, undo."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.htmx import is_htmx
+from deduplication import services as deduplication
+from deduplication.constants import PairStatus
+from deduplication.models import DuplicateCluster, DuplicatePair
+from identification.models import Record, Search
+from reviews import services
+from reviews.access import has_role, require_role, review_for_user, scoped_get
+
+
+@login_required
+def dedup_overview(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    summary = deduplication.dedup_summary(review=review)
+    per_search = (
+        Search.objects.filter(review=review)
+        .annotate(
+            identified=Count("records"),
+            removed=Count("records", filter=Q(records__duplicate_of__isnull=False)),
+        )
+        .order_by("pk")
+    )
+    clusters = (
+        DuplicateCluster.objects.filter(review=review)
+        .select_related("primary")
+        .prefetch_related("members__search")
+        .order_by("pk")
+    )
+    page = Paginator(clusters, 25).get_page(request.GET.get("page"))
+    decided = DuplicatePair.objects.filter(
+        review=review, status__in=[PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.UNDONE]
+    ).count()
+    context = {
+        "review": review,
+        "section": "dedup",
+        "summary": summary,
+        "queued": len(summary["queued"]),
+        "decided": decided,
+        "per_search": per_search,
+        "page": page,
+        "can_run": has_role(user=request.user, review=review, roles=deduplication.RUN_ROLES),
+        "can_judge": has_role(user=request.user, review=review, roles=deduplication.JUDGE_ROLES),
+    }
+    return render(request, "deduplication/dedup.html", context)
+
+
+@login_required
+@require_POST
+def dedup_rerun(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    try:
+        job = services.job_submit(
+            actor=request.user,
+            review=review,
+            kind="dedup",
+            params={"full": request.POST.get("full") == "1"},
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("deduplication:dedup", slug=review.slug)
+    return redirect("reviews:job", slug=review.slug, pk=job.pk)
+
+
+def _next_pair(review):
+    pairs = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).order_by(
+        "-score", "pk"
+    )
+    return pairs.select_related("left__search", "right__search").first()
+
+
+@login_required
+def dedup_queue(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    require_role(
+        user=request.user, review=review, roles=deduplication.JUDGE_ROLES, action="judge duplicates"
+    )
+    pair = _next_pair(review)
+    remaining = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).count()
+    context = {"review": review, "section": "dedup", "pair": pair, "remaining": remaining}
+    if is_htmx(request):
+        return render(request, "deduplication/fragments/dedup_pair.html", context)
+    return render(request, "deduplication/dedup_queue.html", context)
+
+
+@login_required
+@require_POST
+def dedup_decide(request, slug: str, pk: int):
+    review = review_for_user(user=request.user, slug=slug)
+    pair = scoped_get(DuplicatePair.objects.select_related("review"), review=review, pk=pk)
+    decision = request.POST.get("decision")
+    primary = request.POST.get("primary", "")
+    status = 200
+    error = ""
+    if decision not in ("same", "different"):
+        error, status = "Choose “same” or “different”.", 400
+    else:
+        primary_id = {"left": pair.left_id, "right": pair.right_id}.get(primary)
+        try:
+            deduplication.pair_decide(
+                actor=request.user, pair=pair, same=decision == "same", primary_id=primary_id
+            )
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 409
+    if not is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect("deduplication:dedup_queue", slug=review.slug)
+    remaining = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).count()
+    context = {
+        "review": review,
+        "pair": _next_pair(review),
+        "remaining": remaining,
+        "error": error,
+        "last": None if error else pair,
+    }
+    return render(request, "deduplication/fragments/dedup_pair.html", context, status=status)
+
+
+def _record_action(request, slug: str, pk: int, action, done: str):
+    """Apply a dedup service to one record of the review, say how it went, go back."""
+    review = review_for_user(user=request.user, slug=slug)
+    record = scoped_get(Record.objects.select_related("review"), review=review, pk=pk)
+    try:
+        action(actor=request.user, record=record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done.format(pk=record.pk))
+    return redirect(_safe_next(request, review))
+
+
+@login_required
+@require_POST
+def dedup_unmerge(request, slug: str, pk: int):
+    return _record_action(
+        request,
+        slug,
+        pk,
+        deduplication.record_unmerge,
+        "Record {pk} is no longer merged; it stays apart.",
+    )
+
+
+@login_required
+@require_POST
+def dedup_set_primary(request, slug: str, pk: int):
+    return _record_action(
+        request,
+        slug,
+        pk,
+        deduplication.cluster_set_primary,
+        "Record {pk} is now the primary record of its cluster.",
+    )
+
+
+def _safe_next(request, review) -> str:
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    prefix = f"/reviews/{review.slug}/"
+    if target.startswith(prefix) and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return reverse("deduplication:dedup", kwargs={"slug": review.slug})

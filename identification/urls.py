@@ -1,0 +1,13 @@
+from django.urls import path
+
+from identification import views
+
+app_name = "identification"
+
+urlpatterns = [
+    path("<slug:slug>/searches/", views.search_list, name="searches"),
+    path("<slug:slug>/searches/<int:pk>/", views.search_detail, name="search"),
+    path("<slug:slug>/imports/<int:pk>/mapping/", views.batch_mapping, name="batch_mapping"),
+    path("<slug:slug>/records/", views.record_list, name="records"),
+    path("<slug:slug>/records/<int:pk>/", views.record_detail, name="record"),
+]

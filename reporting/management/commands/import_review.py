@@ -1,0 +1,33 @@
+"""Create a review from an archive made by export_review."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from reporting.archive import review_import
+
+
+class Command(BaseCommand):
+    help = "Import a review archive (zip) as a new review; people are matched by username."
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", metavar="FILE.zip")
+        parser.add_argument("--slug", default=None, help="address of the new review")
+        parser.add_argument("--user", default=None, help="who imports (for the audit log)")
+
+    def handle(self, *args, **opts):
+        actor = None
+        if opts["user"]:
+            actor = get_user_model().objects.filter(username=opts["user"]).first()
+            if actor is None:
+                raise CommandError(f"No user {opts['user']!r}.")
+        try:
+            with open(opts["archive"], "rb") as fh:
+                review = review_import(stream=fh, slug=opts["slug"], actor=actor)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {opts['archive']}: {exc.strerror}") from None
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        self.stdout.write(f"Imported review '{review.title}' at /reviews/{review.slug}/")

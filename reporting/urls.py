@@ -1,0 +1,14 @@
+from django.urls import path
+
+from reporting import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("import/", views.review_import, name="import"),
+    path("<slug:slug>/archive.zip", views.review_archive, name="archive"),
+    path("<slug:slug>/prisma/", views.prisma_page, name="prisma"),
+    path("<slug:slug>/prisma.<str:fmt>", views.prisma_download, name="prisma_download"),
+    path("<slug:slug>/records/export/", views.record_export, name="records_export"),
+    path("<slug:slug>/exports/<str:name>/", views.report_export, name="report_export"),
+]

@@ -1,0 +1,147 @@
+"""The PRISMA 2020 flow diagram page, its downloads and the hand-entered numbers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from core.forms import apply_errors
+from identification import selectors as record_selectors
+from identification.forms import record_filters
+from reporting import archive, exports, prisma, prisma_data
+from reporting.forms import ArchiveImportForm, PrismaEntryForm
+from reporting.models import PrismaEntry
+from reviews.access import has_role, require_role, review_for_user
+from reviews.constants import Role
+
+CONTENT_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def prisma_file(review, fmt: str) -> bytes:
+    report = prisma_data.prisma_report(review=review)
+    if fmt == "csv":
+        return prisma.to_prisma2020_csv(report.counts).encode("utf-8")
+    # The figure for a paper carries no check panel; the page shows the check beside it.
+    return prisma.render(report.counts, fmt)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prisma_page(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    is_lead = has_role(user=request.user, review=review, roles=[Role.LEAD])
+    entry = PrismaEntry.objects.filter(review=review).first()
+    initial = {}
+    if entry:
+        initial = {f: getattr(entry, f) for f in prisma_data.ENTRY_FIELDS}
+        initial["other_excluded"] = "\n".join(f"{r}, {n}" for r, n in entry.other_excluded)
+    form = PrismaEntryForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        require_role(
+            user=request.user, review=review, roles=[Role.LEAD], action="edit the PRISMA entries"
+        )
+        if form.is_valid():
+            try:
+                prisma_data.prisma_entry_update(
+                    actor=request.user, review=review, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "Hand-entered PRISMA numbers saved.")
+                return redirect("reporting:prisma", slug=review.slug)
+        status = 400
+    report = prisma_data.prisma_report(review=review)
+    context = {
+        "review": review,
+        "section": "prisma",
+        "report": report,
+        "errors": [i for i in report.issues if i.severity == "error"],
+        "notes": [i for i in report.issues if i.severity != "error"],
+        "form": form,
+        "is_lead": is_lead,
+        "exports": [(name, spec[0]) for name, spec in exports.EXPORTS.items()],
+    }
+    return render(request, "reporting/prisma.html", context, status=status)
+
+
+@login_required
+def prisma_download(request, slug: str, fmt: str):
+    review = review_for_user(user=request.user, slug=slug)
+    if fmt not in CONTENT_TYPES:
+        raise Http404("No such format.")
+    response = HttpResponse(prisma_file(review, fmt), content_type=CONTENT_TYPES[fmt])
+    disposition = "inline" if fmt == "svg" and request.GET.get("inline") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{review.slug}-prisma.{fmt}"'
+    return response
+
+
+@login_required
+def report_export(request, slug: str, name: str):
+    review = review_for_user(user=request.user, slug=slug)
+    if name not in exports.EXPORTS:
+        raise Http404("No such export.")
+    _label, suffix, content_type = exports.EXPORTS[name]
+    response = HttpResponse(
+        exports.build_export(review=review, name=name), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-{suffix}"'
+    return response
+
+
+@login_required
+def review_archive(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the review")
+    response = HttpResponse(archive.archive_bytes(review=review), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-archive.zip"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_import(request):
+    form = ArchiveImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = archive.review_import(
+                stream=form.cleaned_data["archive"],
+                slug=form.cleaned_data["slug"] or None,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Review “{review.title}” imported.")
+            return redirect("reviews:dashboard", slug=review.slug)
+    return render(
+        request, "reporting/import.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def record_export(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "ris"):
+        fmt = "csv"
+    _form, filters = record_filters(request.GET)
+    records = record_selectors.records_filtered(review=review, filters=filters)
+    content_type = "text/csv" if fmt == "csv" else "application/x-research-info-systems"
+    spool = exports.records_export(records, fmt)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=f"{review.slug}-records.{fmt}",
+        content_type=f"{content_type}; charset=utf-8",
+    )

@@ -1,0 +1,176 @@
+"""A whole review as one zip: round trip, completeness, and bad archives."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from deduplication import services as deduplication
+from identification.models import Record
+from reporting import archive
+from reviews.models import AuditEvent, Review
+from tests.conftest import client_for
+from tests.deduplication.test_services import PUBMED, SCOPUS, import_file
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def populated(lead, review, reviewer_a, reviewer_b, capture):
+    """A review with searches, files, a duplicate cluster, screening votes and a full text."""
+    from screening import services as screening
+
+    import_file(lead, review, SCOPUS, "Scopus", capture)
+    import_file(lead, review, PUBMED, "MEDLINE", capture)
+    screening.screening_prepare(review=review)
+    for user in (reviewer_a, reviewer_b):
+        item = screening.assignment_next(user=user, review=review, stage="title_abstract")
+        while item is not None:
+            screening.vote_cast(user=user, review=review, item=item, decision="include")
+            item = screening.assignment_next(user=user, review=review, stage="title_abstract")
+    return review
+
+
+def unpack(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_every_model_with_review_data_is_archived():
+    covered = {m.label for m in archive.ARCHIVED} | archive.NOT_ARCHIVED
+    for app in ("reviews", "screening", "extraction", "synthesis"):
+        for model in apps.get_app_config(app).get_models():
+            assert model._meta.label_lower in covered, (
+                f"{model._meta.label_lower} is not in the archive"
+            )
+
+
+def test_an_archive_round_trips_through_a_fresh_database(
+    lead, review, reviewer_a, reviewer_b, django_capture_on_commit_callbacks
+):
+    populated(lead, review, reviewer_a, reviewer_b, django_capture_on_commit_callbacks)
+    first = archive.archive_bytes(review=review)
+    files = unpack(first)
+    assert b'"slug": "exercise"' in files["data/reviews.review.jsonl"]
+    assert files["data/reviews.record.jsonl"].count(b"\n") == 5
+    assert files["data/screening.vote.jsonl"].count(b"\n") > 0
+    assert any(name.startswith("files/reviews.importbatch/") for name in files)
+
+    # A fresh database: nothing of the review, and none of its people.
+    Review.objects.all().delete()
+    get_user_model().objects.all().delete()
+    AuditEvent.objects.all().delete()
+    imported = archive.review_import(stream=io.BytesIO(first))
+    assert imported.slug == "exercise"
+    assert get_user_model().objects.get(username="reviewer_a").has_usable_password() is False
+    cluster_member = Record.objects.get(duplicate_of__isnull=False)
+    assert cluster_member.duplicate_of.cluster_id == cluster_member.cluster_id
+
+    second = unpack(archive.archive_bytes(review=imported))
+    for name, content in files.items():
+        if name in ("manifest.json", "data/reviews.auditevent.jsonl"):
+            continue
+        assert second[name] == content, name
+    # The audit log is the same history, plus one event saying the archive was imported.
+    before = files["data/reviews.auditevent.jsonl"].decode().splitlines()
+    after = second["data/reviews.auditevent.jsonl"].decode().splitlines()
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + 1 and '"verb": "imported archive"' in after[-1]
+
+
+def test_the_commands_export_and_import(
+    lead, review, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
+    out = tmp_path / "a.zip"
+    call_command("export_review", "--review", "exercise", "-o", str(out))
+    call_command("import_review", str(out), "--slug", "exercise-copy", "--user", "lead")
+    copy = Review.objects.get(slug="exercise-copy")
+    assert Record.objects.filter(review=copy).count() == 3
+    assert deduplication.dedup_summary(review=copy)["records"] == 3
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="exists"):
+        call_command("import_review", str(out))
+
+
+def _rezip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda f: b"not a zip at all", "not a zip"),
+        (lambda f: _rezip({k: v for k, v in f.items() if k != "manifest.json"}), "manifest"),
+        (
+            lambda f: _rezip(
+                f
+                | {"manifest.json": f["manifest.json"].replace(b"evident-review-archive", b"other")}
+            ),
+            "not an Evident",
+        ),
+        (lambda f: _rezip(f | {"files/reviews.importbatch/1": b"tampered"}), "damaged"),
+        (lambda f: _rezip(f | {"data/reviews.record.jsonl": b"{broken\n"}), "not JSON"),
+        (
+            lambda f: _rezip(
+                f
+                | {
+                    "data/reviews.record.jsonl": f["data/reviews.record.jsonl"].replace(
+                        b'"search": 1', b'"search": 99'
+                    )
+                }
+            ),
+            "missing",
+        ),
+    ],
+)
+def test_a_bad_archive_is_refused_and_changes_nothing(
+    lead, review, django_capture_on_commit_callbacks, damage, message
+):
+    import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
+    files = unpack(archive.archive_bytes(review=review))
+    before = (Review.objects.count(), Record.objects.count(), get_user_model().objects.count())
+    with pytest.raises(ValidationError, match=message):
+        archive.review_import(stream=io.BytesIO(damage(files)), slug="damaged")
+    assert (
+        Review.objects.count(),
+        Record.objects.count(),
+        get_user_model().objects.count(),
+    ) == before
+
+
+def test_a_lead_downloads_the_archive_and_anyone_imports_it_in_the_browser(
+    lead, review, reviewer_a, outsider, django_capture_on_commit_callbacks
+):
+    import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
+    assert client_for(reviewer_a).get("/reviews/exercise/archive.zip").status_code == 403
+    data = client_for(lead).get("/reviews/exercise/archive.zip").content
+    upload = io.BytesIO(data)
+    upload.name = "exercise.zip"
+    response = client_for(outsider).post(
+        "/reviews/import/", {"archive": upload, "slug": "mine-now"}
+    )
+    assert response.status_code == 302 and response.url == "/reviews/mine-now/"
+    assert client_for(outsider).get("/reviews/mine-now/records/").status_code == 200
+    bad = io.BytesIO(b"nonsense")
+    bad.name = "x.zip"
+    response = client_for(outsider).post("/reviews/import/", {"archive": bad})
+    assert response.status_code == 400 and "not a zip" in response.content.decode()
+
+
+def test_reserved_addresses_cannot_be_review_slugs(lead):
+    from reviews import services
+
+    with pytest.raises(ValidationError):
+        services.review_create(user=lead, title="x", slug="import")
+    assert services.review_create(user=lead, title="Import").slug == "import-review"
