@@ -8,7 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from identification import selectors as record_selectors
-from identification import services as imports
+from identification import services
 from identification.forms import RecordFilterForm
 from identification.models import ImportBatch, Record
 from identification.serializers import (
@@ -36,7 +36,7 @@ class SearchViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        search = imports.search_create(actor=self.request.user, review=self.get_review(), **data)
+        search = services.search_create(actor=self.request.user, review=self.get_review(), **data)
         serializer.instance = self.get_queryset().get(pk=search.pk)
 
 
@@ -62,7 +62,7 @@ class SearchFileViewSet(mixins.ListModelMixin, ReviewScopedViewSet):
         payload = UploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
-        batch = imports.batch_upload(
+        batch = services.batch_upload(
             actor=request.user,
             search=search,
             fileobj=upload,

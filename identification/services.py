@@ -212,6 +212,27 @@ def batch_upload_all(
         ]
 
 
+def search_create_with_files(
+    *,
+    actor,
+    review: Review,
+    files: Iterable[Any],
+    confirm_duplicate: bool = False,
+    **search: Any,
+) -> tuple[Search, list[ImportBatch]]:
+    """Record a search and upload its files together, or nothing at all.
+
+    ``search`` holds :func:`search_create`'s fields. A refused file (empty, not an export, a
+    file imported before) leaves no search behind either.
+    """
+    with transaction.atomic():
+        created = search_create(actor=actor, review=review, **search)
+        batches = batch_upload_all(
+            actor=actor, search=created, files=files, confirm_duplicate=confirm_duplicate
+        )
+    return created, batches
+
+
 def batch_set_mapping(*, actor, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
     """Map the columns of a generic table to record fields and queue its import."""
     review = batch.review

@@ -6,14 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.forms import apply_errors
-from identification import importers
+from identification import importers, services
 from identification import selectors as record_selectors
-from identification import services as imports
 from identification.constants import (
     DATABASE_SUGGESTIONS,
     PLATFORM_SUGGESTIONS,
@@ -27,7 +25,7 @@ from reviews.access import has_role, require_role, review_for_user, scoped_get
 
 def _upload_all(request, search, files, confirm: bool, form) -> list[ImportBatch]:
     try:
-        return imports.batch_upload_all(
+        return services.batch_upload_all(
             actor=request.user, search=search, files=files, confirm_duplicate=confirm
         )
     except ValidationError as exc:
@@ -48,35 +46,29 @@ def _after_upload(request, review, search, batches):
 @require_http_methods(["GET", "POST"])
 def search_list(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
-    can_import = has_role(user=request.user, review=review, roles=imports.IMPORT_ROLES)
+    can_import = has_role(user=request.user, review=review, roles=services.IMPORT_ROLES)
     form = SearchForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
         require_role(
-            user=request.user, review=review, roles=imports.IMPORT_ROLES, action="record a search"
+            user=request.user, review=review, roles=services.IMPORT_ROLES, action="record a search"
         )
         if form.is_valid():
             data = form.cleaned_data
             try:
-                # The search and its files are recorded together or not at all.
-                with transaction.atomic():
-                    search = imports.search_create(
-                        actor=request.user,
-                        review=review,
-                        database=data["database"],
-                        kind=data["kind"] or SourceKind.DATABASE,
-                        platform=data["platform"],
-                        date_searched=data["date_searched"],
-                        query=data["query"],
-                        reported_hits=data["reported_hits"],
-                        notes=data["notes"],
-                    )
-                    batches = imports.batch_upload_all(
-                        actor=request.user,
-                        search=search,
-                        files=data["files"],
-                        confirm_duplicate=data["confirm_duplicate"],
-                    )
+                search, batches = services.search_create_with_files(
+                    actor=request.user,
+                    review=review,
+                    files=data["files"],
+                    confirm_duplicate=data["confirm_duplicate"],
+                    database=data["database"],
+                    kind=data["kind"] or SourceKind.DATABASE,
+                    platform=data["platform"],
+                    date_searched=data["date_searched"],
+                    query=data["query"],
+                    reported_hits=data["reported_hits"],
+                    notes=data["notes"],
+                )
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -104,7 +96,7 @@ def _search_context(request, review, search, *, upload_form=None):
         "batches": record_selectors.batches_of(search=search),
         "record_count": Record.objects.filter(search=search).count(),
         "upload_form": upload_form or UploadForm(),
-        "can_import": has_role(user=request.user, review=review, roles=imports.IMPORT_ROLES),
+        "can_import": has_role(user=request.user, review=review, roles=services.IMPORT_ROLES),
     }
 
 
@@ -115,7 +107,7 @@ def search_detail(request, slug: str, pk: int):
     search = scoped_get(Search.objects.all(), review=review, pk=pk)
     if request.method == "POST":
         require_role(
-            user=request.user, review=review, roles=imports.IMPORT_ROLES, action="import records"
+            user=request.user, review=review, roles=services.IMPORT_ROLES, action="import records"
         )
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -143,7 +135,7 @@ def batch_mapping(request, slug: str, pk: int):
     review = review_for_user(user=request.user, slug=slug)
     batch = scoped_get(ImportBatch.objects.select_related("search"), review=review, pk=pk)
     require_role(
-        user=request.user, review=review, roles=imports.IMPORT_ROLES, action="import records"
+        user=request.user, review=review, roles=services.IMPORT_ROLES, action="import records"
     )
     if batch.status != BatchStatus.NEEDS_MAPPING:
         return redirect("identification:search", slug=review.slug, pk=batch.search_id)
@@ -152,7 +144,7 @@ def batch_mapping(request, slug: str, pk: int):
     if request.method == "POST":
         chosen = {t: request.POST.get(f"map_{t}", "") for t in importers.TARGET_FIELDS}
         try:
-            imports.batch_set_mapping(actor=request.user, batch=batch, mapping=chosen)
+            services.batch_set_mapping(actor=request.user, batch=batch, mapping=chosen)
         except ValidationError as exc:
             errors = exc.messages
         else:

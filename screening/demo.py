@@ -29,7 +29,7 @@ def step_screening(review: Review, people: dict) -> None:
     lead, reviewer_a, reviewer_b = people["lead"], people["reviewer_a"], people["reviewer_b"]
     if not selectors.screenable_records(review).exists():
         # Run on its own (without the import step before it), the step brings its records.
-        from demo.build import step_searches
+        from identification.demo import step_searches
 
         step_searches(review, people)
     services.settings_update(

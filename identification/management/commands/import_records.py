@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from identification import services as imports
+from identification import services as identification
 from identification.constants import BatchStatus
 from reviews import jobs, services
 from reviews.constants import JobStatus, Role
@@ -82,7 +82,7 @@ class Command(BaseCommand):
                 review = services.review_create(
                     user=actor, title=opts["review"], slug=opts["review"]
                 )
-            search = imports.search_create(
+            search = identification.search_create(
                 actor=actor,
                 review=review,
                 database=opts["database"],
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             files = []
             for path in paths:
                 with path.open("rb") as fh:
-                    batch = imports.batch_upload(
+                    batch = identification.batch_upload(
                         actor=actor,
                         search=search,
                         fileobj=fh,

@@ -1,0 +1,88 @@
+"""Dependencies run one way, in the order of the PRISMA flow.
+
+Each of Evident's apps may import the apps below it in ``LAYERS`` and never one above it, not
+even inside a function: a lower app that must make a higher one act (records imported, so
+deduplicate and screen them) sends a hook (``core/hooks.py``) that the higher app connects in
+its ``AppConfig.ready``. Migrations are history written by Django and are left out; so are
+tests, benchmarks and ``config/`` (the project, above every app).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.paths import ROOT
+
+#: Lowest first. Apps on one line may not import each other either.
+LAYERS: list[str] = [
+    "core",
+    "reviews",
+    "identification",
+    "deduplication",
+    "screening",
+    "extraction",
+    "synthesis",
+    "reporting",
+    "demo",
+]
+RANK = {app: n for n, app in enumerate(LAYERS)}
+
+
+def _imported_modules(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports, at any depth (inside functions too), made absolute."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = parts[: len(parts) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            found.append((node.lineno, module))
+            # ``from screening import services`` names a module of screening too.
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _violations(app: str) -> list[str]:
+    bad = []
+    for path in sorted((ROOT / app).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for line, module in _imported_modules(path):
+            top = module.split(".")[0]
+            if top in RANK and RANK[top] > RANK[app]:
+                bad.append(
+                    f"{path.relative_to(ROOT)}:{line} imports {module} ({top} is above {app})"
+                )
+    return bad
+
+
+def test_every_app_of_evident_has_a_place_in_the_order():
+    ours = [a for a in settings.INSTALLED_APPS if (ROOT / a.split(".")[0] / "apps.py").exists()]
+    assert ours == LAYERS
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_no_app_imports_an_app_above_it(app):
+    assert _violations(app) == []
+
+
+def test_the_check_finds_an_upward_import_hidden_in_a_function(tmp_path, monkeypatch):
+    fake = tmp_path / "core"
+    fake.mkdir()
+    (fake / "x.py").write_text("def f():\n    from screening import services\n")
+    monkeypatch.setattr("tests.test_dependencies.ROOT", tmp_path)
+    assert _violations("core") == [
+        "core/x.py:2 imports screening (screening is above core)",
+        "core/x.py:2 imports screening.services (screening is above core)",
+    ]
