@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core import figures
 from core.forms import apply_errors
 from identification import selectors as record_selectors
 from identification.forms import record_filters
@@ -18,12 +19,7 @@ from reporting.models import PrismaEntry
 from reviews.access import has_role, require_role, review_for_user
 from reviews.constants import Role
 
-CONTENT_TYPES = {
-    "svg": "image/svg+xml",
-    "png": "image/png",
-    "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
-}
+CONTENT_TYPES = figures.CONTENT_TYPES | {"csv": "text/csv; charset=utf-8"}
 
 
 def prisma_file(review, fmt: str) -> bytes:

@@ -1,37 +1,31 @@
 """Draw a PRISMA 2020 flow diagram as SVG, PNG or PDF with matplotlib.
 
 :func:`layout` places every box, line of text and arrow in points (1/72 in, y downwards);
-:func:`render` draws that one layout on a fresh :class:`~matplotlib.figure.Figure` and saves it.
-No pyplot: nothing is registered globally, so each call owns its figure. Fonts are measured and
-drawn in DejaVu Sans, which ships with matplotlib, so wrapping is the same on every machine.
+:func:`render` draws that one layout on a fresh figure and saves it. Making, measuring and
+saving figures is :mod:`core.figures`, shared with every other figure of the app.
+
+Over 500 lines because the layout is one function of one diagram: the four PRISMA 2020
+templates share it, and its measurements only make sense read together.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
-from matplotlib.textpath import TextToPath
 
+from core import figures
+from core.figures import FONT, Format
 from reporting.prisma.checks import Issue
 from reporting.prisma.counts import OTHER_METHODS_BOXES, Box, PrismaCounts
 from reporting.prisma.wording import PHASES, TITLES, Line, box_lines, column_headers, footnotes
 
-Format = Literal["svg", "png", "pdf"]
-
-FONT = "DejaVu Sans"
 BODY_SIZE = 8.0
 HEADER_SIZE = 8.5
 PHASE_SIZE = 9.0
@@ -81,15 +75,6 @@ GREY_BOXES = OTHER_METHODS_BOXES | {Box.PREVIOUS}
 # A number stays whole: "(n = 1,234)" is never split across lines.
 _TOKEN = re.compile(r"\(n = [\d,]+\)\S*|\S+")
 
-# matplotlib reads these at save time from the global rcParams; the lock keeps two renders
-# from restoring each other's values (rc_context is not thread-safe on its own).
-_SAVE_LOCK = threading.Lock()
-_SAVE_RC = {
-    "svg.fonttype": "none",  # real <text> elements, not glyph paths
-    "svg.hashsalt": "evident-prisma",  # stable ids, so the same counts give the same bytes
-    "pdf.fonttype": 42,  # embed TrueType: text stays selectable and editable
-}
-
 
 @dataclass(frozen=True)
 class TextItem:
@@ -137,13 +122,9 @@ class Layout:
         return next(r for r in self.rects if r.box == box)
 
 
-@lru_cache(maxsize=8192)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of ``text`` in points, with :data:`SLACK` for other fonts."""
-    prop = FontProperties(family=FONT, size=size, weight="bold" if bold else "normal")
-    # TextToPath keeps no state between calls and matplotlib caches fonts per thread.
-    width, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
-    return width * SLACK
+    return figures.text_width(text, size, bold) * SLACK
 
 
 def wrap(text: str, first: float, rest: float, size: float, bold: bool = False) -> list[str]:
@@ -491,9 +472,8 @@ def layout(counts: PrismaCounts, *, issues: Sequence[Issue] = (), title: bool = 
 
 
 def figure(lay: Layout) -> Figure:
-    """A new Agg-backed figure with ``lay`` drawn on it, one point per data unit."""
-    fig = Figure(figsize=(lay.width / 72, lay.height / 72), dpi=72, facecolor="white")
-    FigureCanvasAgg(fig)
+    """A new figure with ``lay`` drawn on it, one point per data unit."""
+    fig = figures.new_figure(lay.width, lay.height)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, lay.width)
     ax.set_ylim(lay.height, 0)
@@ -555,15 +535,8 @@ def render(
     dpi: int = 200,
 ) -> bytes:
     """The diagram of ``counts`` as SVG, PNG or PDF bytes. ``dpi`` matters for PNG only."""
-    if fmt not in ("svg", "png", "pdf"):
+    if fmt not in figures.FORMATS:
         raise ValueError(f"format must be svg, png or pdf, got {fmt!r}")
     fig = figure(layout(counts, issues=issues, title=title))
-    metadata: dict[str, str | None] = {
-        "svg": {"Date": None, "Title": "PRISMA 2020 flow diagram"},
-        "pdf": {"CreationDate": None, "Title": "PRISMA 2020 flow diagram"},
-        "png": {"Title": "PRISMA 2020 flow diagram"},
-    }[fmt]
-    buffer = io.BytesIO()
-    with _SAVE_LOCK, matplotlib.rc_context(_SAVE_RC):
-        fig.savefig(buffer, format=fmt, dpi=dpi if fmt == "png" else 72, metadata=metadata)
-    return buffer.getvalue()
+    # The salt keeps the SVG ids of earlier releases: the same counts give the same bytes.
+    return figures.save(fig, fmt, title="PRISMA 2020 flow diagram", salt="evident-prisma", dpi=dpi)
