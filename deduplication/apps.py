@@ -7,11 +7,13 @@ class DeduplicationConfig(AppConfig):
     verbose_name = "Deduplication"
 
     def ready(self) -> None:
-        from deduplication import services
+        from deduplication import selectors, services
         from identification import hooks
         from reviews.dashboard import card_set
 
-        card_set("deduplication", count=services.duplicates_removed, url_name="deduplication:dedup")
+        card_set(
+            "deduplication", count=selectors.duplicates_removed, url_name="deduplication:dedup"
+        )
         # New records are compared with every record of the review inside the import's
         # transaction, before screening sees them.
         hooks.records_imported.connect(services.dedup_after_import, order=10)

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from deduplication import engine as dedup
-from deduplication import hooks
+from deduplication import hooks, selectors
 from deduplication.constants import DECIDED_DIFFERENT, PairStatus
 from deduplication.models import DuplicateCluster, DuplicatePair
 from identification.models import Record
@@ -194,7 +194,7 @@ def dedup_run(
     _store_pairs(review, result.queued_pairs, PairStatus.QUEUED)
     _drop_settled_pairs(review)
     Record.objects.filter(review=review, dedup_checked=False).update(dedup_checked=True)
-    summary = dedup_summary(review=review)
+    summary = selectors.dedup_summary(review=review)
     summary["new_records"] = len(new)
     summary["clusters_changed"] = touched
     summary["seconds"] = round(result.counts.seconds, 3)
@@ -283,25 +283,6 @@ def _drop_settled_pairs(review: Review) -> None:
         left__cluster__isnull=False,
         left__cluster=F("right__cluster"),
     ).update(status=PairStatus.AUTO)
-
-
-def dedup_summary(*, review: Review) -> dict[str, Any]:
-    """``records``, ``clusters``, ``merged`` (records merged into another) and ``queued``."""
-    queued = list(
-        DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED)
-        .order_by("-score", "pk")
-        .values_list("left_id", "right_id")
-    )
-    return {
-        "records": Record.objects.filter(review=review).count(),
-        "clusters": DuplicateCluster.objects.filter(review=review).count(),
-        "merged": Record.objects.filter(review=review, duplicate_of__isnull=False).count(),
-        "queued": [list(p) for p in queued],
-    }
-
-
-def duplicates_removed(review: Review) -> int:
-    return Record.objects.filter(review=review, duplicate_of__isnull=False).count()
 
 
 # --- decisions by people ----------------------------------------------------------------------

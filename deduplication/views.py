@@ -6,15 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.htmx import is_htmx
+from deduplication import selectors
 from deduplication import services as deduplication
-from deduplication.constants import PairStatus
-from deduplication.models import DuplicateCluster, DuplicatePair
-from identification.models import Record, Search
+from deduplication.models import DuplicatePair
+from identification.models import Record
 from reviews import services
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 
@@ -22,25 +21,10 @@ from reviews.access import has_role, require_role, review_for_user, scoped_get
 @login_required
 def dedup_overview(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
-    summary = deduplication.dedup_summary(review=review)
-    per_search = (
-        Search.objects.filter(review=review)
-        .annotate(
-            identified=Count("records"),
-            removed=Count("records", filter=Q(records__duplicate_of__isnull=False)),
-        )
-        .order_by("pk")
-    )
-    clusters = (
-        DuplicateCluster.objects.filter(review=review)
-        .select_related("primary")
-        .prefetch_related("members__search")
-        .order_by("pk")
-    )
-    page = Paginator(clusters, 25).get_page(request.GET.get("page"))
-    decided = DuplicatePair.objects.filter(
-        review=review, status__in=[PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.UNDONE]
-    ).count()
+    summary = selectors.dedup_summary(review=review)
+    per_search = selectors.removed_per_search(review)
+    page = Paginator(selectors.clusters_of(review), 25).get_page(request.GET.get("page"))
+    decided = selectors.pairs_decided(review)
     context = {
         "review": review,
         "section": "dedup",
@@ -72,21 +56,14 @@ def dedup_rerun(request, slug: str):
     return redirect("reviews:job", slug=review.slug, pk=job.pk)
 
 
-def _next_pair(review):
-    pairs = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).order_by(
-        "-score", "pk"
-    )
-    return pairs.select_related("left__search", "right__search").first()
-
-
 @login_required
 def dedup_queue(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(
         user=request.user, review=review, roles=deduplication.JUDGE_ROLES, action="judge duplicates"
     )
-    pair = _next_pair(review)
-    remaining = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).count()
+    pair = selectors.next_pair(review)
+    remaining = selectors.queued_pairs(review).count()
     context = {"review": review, "section": "dedup", "pair": pair, "remaining": remaining}
     if is_htmx(request):
         return render(request, "deduplication/fragments/dedup_pair.html", context)
@@ -116,10 +93,10 @@ def dedup_decide(request, slug: str, pk: int):
         if error:
             messages.error(request, error)
         return redirect("deduplication:dedup_queue", slug=review.slug)
-    remaining = DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED).count()
+    remaining = selectors.queued_pairs(review).count()
     context = {
         "review": review,
-        "pair": _next_pair(review),
+        "pair": selectors.next_pair(review),
         "remaining": remaining,
         "error": error,
         "last": None if error else pair,

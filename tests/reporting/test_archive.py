@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from deduplication import services as deduplication
+from deduplication import selectors as dedup_selectors
 from identification.models import Record
 from reporting import archive
 from reviews.models import AuditEvent, Review
@@ -92,7 +92,7 @@ def test_the_commands_export_and_import(
     call_command("import_review", str(out), "--slug", "exercise-copy", "--user", "lead")
     copy = Review.objects.get(slug="exercise-copy")
     assert Record.objects.filter(review=copy).count() == 3
-    assert deduplication.dedup_summary(review=copy)["records"] == 3
+    assert dedup_selectors.dedup_summary(review=copy)["records"] == 3
     from django.core.management import CommandError
 
     with pytest.raises(CommandError, match="exists"):
