@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from reviews import accounts
+from core import accounts
 from reviews import views as review_views
 
 handler403 = "reviews.views.permission_denied"

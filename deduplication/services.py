@@ -8,6 +8,7 @@ person, and lets people merge, keep apart, choose the primary, and undo any merg
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,55 +17,39 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.jobs import register
+from core.models import Job
 from deduplication import engine as dedup
 from deduplication import hooks, selectors
 from deduplication.constants import DECIDED_DIFFERENT, PairStatus
 from deduplication.models import DuplicateCluster, DuplicatePair
+from identification.importers import ParsedRecord
 from identification.models import Record
 from reviews.access import require_role
-from reviews.audit import audit_record
 from reviews.constants import Role
-from reviews.jobs import register
-from reviews.models import Job, Review
+from reviews.models import Review
 
 RUN_ROLES = (Role.LEAD,)
 JUDGE_ROLES = (Role.LEAD, Role.REVIEWER)
-_FIELDS = [
-    "id",
-    "title",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "abstract",
-    "issn",
-    "cluster_id",
-    "dedup_checked",
-    "filled",
-]
+#: The record columns the engine reads: the fields of its input record that are bibliographic
+#: fields of a record (``ParsedRecord.NORMALISED_FIELDS``); a record has no ISBN of its own.
+_ENGINE_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(dedup.DedupRecord)
+    if f.name in ParsedRecord.NORMALISED_FIELDS
+)
+#: What a run reads of each record: its id, the engine's fields and where deduplication left it.
+_FIELDS = ["id", *_ENGINE_FIELDS, "cluster_id", "dedup_checked", "filled"]
 
 Progress = Callable[[float, str], None]
 
 
 def _as_input(row: dict[str, Any]) -> dedup.DedupRecord:
-    return dedup.DedupRecord(
-        id=row["id"],
-        title=row["title"],
-        authors=tuple(row["authors"] or ()),
-        year=row["year"],
-        journal=row["journal"] or None,
-        volume=row["volume"] or None,
-        issue=row["issue"] or None,
-        pages=row["pages"] or None,
-        doi=row["doi"] or None,
-        pmid=row["pmid"] or None,
-        abstract=row["abstract"] or None,
-        issn=row["issn"] or None,
-    )
+    # An empty text column is "" in the database and None (absent) to the engine.
+    values: dict[str, Any] = {name: row[name] or None for name in _ENGINE_FIELDS}
+    values.update(title=row["title"], authors=tuple(row["authors"] or ()), year=row["year"])
+    return dedup.DedupRecord(id=row["id"], **values)
 
 
 def _input_of(record: Record) -> dedup.DedupRecord:

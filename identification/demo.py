@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from core import jobs
 from identification import services
-from reviews import jobs
 from reviews.models import Review
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data" / "gambling_harms_5db"

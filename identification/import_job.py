@@ -22,14 +22,15 @@ from django.db import connections
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
+from core.audit import audit_record
 from core.fields import TextJSONField
+from core.jobs import JobError, register
+from core.models import Job
 from identification import hooks, importers
 from identification.constants import BatchStatus
 from identification.models import ImportBatch, Record
 from identification.services import IMPORT_ROLES
-from reviews.audit import audit_record
-from reviews.jobs import JobError, register
-from reviews.models import Job, Review
+from reviews.models import Review
 
 INSERT_BATCH = 2000
 #: The smallest part of a file a worker reads (tests make it small, to cut files into many).

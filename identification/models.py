@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db import models
 
 from core.fields import TextJSONField
+from core.models import Job
 from identification.constants import BatchStatus, SourceKind
 from identification.managers import RecordQuerySet
-from reviews.models import Job, Review
+from reviews.models import Review
 
 
 class Search(models.Model):

@@ -16,12 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 
+from core.audit import audit_record
 from core.text import clean_input_text
 from identification import importers
 from identification.constants import BatchStatus, SourceKind
 from identification.models import ImportBatch, Search
 from reviews.access import require_role
-from reviews.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Review
 from reviews.services import job_submit

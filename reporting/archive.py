@@ -32,7 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from reviews.audit import audit_record
+from core.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Membership, Review
 

@@ -16,12 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
+from core.audit import audit_record
 from identification.constants import SourceKind
 from identification.models import Record, Search
 from reporting import prisma
 from reporting.models import PrismaEntry
 from reviews.access import require_role
-from reviews.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Review
 

@@ -10,10 +10,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.models import Job
 from reviews import selectors, services
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.constants import Role
-from reviews.models import Job, Membership
+from reviews.models import Membership
 from reviews.serializers import (
     AuditEventSerializer,
     JobCreateSerializer,

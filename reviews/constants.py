@@ -27,13 +27,3 @@ class ReviewStatus(models.TextChoices):
     EXTRACTION = "extraction", "Extraction and risk of bias"
     SYNTHESIS = "synthesis", "Synthesis"
     COMPLETE = "complete", "Complete"
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-FINISHED_JOB_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)

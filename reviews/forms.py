@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
 
 from reviews.constants import ReviewStatus, Role
 
@@ -50,17 +49,3 @@ class MemberBulkAddForm(forms.Form):
 
     def identifier_list(self) -> list[str]:
         return [x.strip() for x in self.cleaned_data["identifiers"].splitlines() if x.strip()]
-
-
-class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=True)
-
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail exists; log in instead.")
-        return email

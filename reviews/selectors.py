@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
+from core.models import AuditEvent, Job
 from core.spreadsheet import spreadsheet_safe
 from reviews.constants import Role
-from reviews.models import AuditEvent, Job, Membership, Review
+from reviews.models import Membership, Review
 
 
 def reviews_for_user(*, user) -> QuerySet[Review]:

@@ -1,8 +1,9 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.models import AuditEvent, Job
 from reviews.constants import Role
-from reviews.models import AuditEvent, Job, Membership, Review
+from reviews.models import Membership, Review
 
 User = get_user_model()
 

@@ -11,13 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from core import jobs
+from core.audit import audit_record
+from core.models import Job
+from core.tasks import job_run_task
 from core.text import clean_input_text
-from reviews import hooks, jobs
+from reviews import hooks
 from reviews.access import require_role
-from reviews.audit import audit_record
 from reviews.constants import ReviewStatus, Role
-from reviews.models import Job, Membership, Review, slug_validator
-from reviews.tasks import job_run_task
+from reviews.models import Membership, Review, slug_validator
 
 User = get_user_model()
 

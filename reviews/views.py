@@ -12,12 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_errors
 from core.htmx import is_htmx
+from core.models import Job
 from reviews import selectors, services
 from reviews.access import has_role, require_role, review_for_user, roles_of, scoped_get
 from reviews.constants import ROLE_HELP, Role
 from reviews.dashboard import card_summaries
 from reviews.forms import MemberAddForm, MemberBulkAddForm, ReviewCreateForm, ReviewSettingsForm
-from reviews.models import Job, Membership
+from reviews.models import Membership
 
 
 def home(request):

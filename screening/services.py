@@ -22,10 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
+from core.audit import audit_record
 from core.text import clean_input_text
 from identification.models import Record
 from reviews.access import require_member, require_role, scoped_get
-from reviews.audit import audit_record
 from reviews.constants import Role
 from reviews.models import Review
 from screening import rules, selectors

@@ -59,6 +59,10 @@ class ParsedRecord:
     raw: dict[str, list[str]] = field(default_factory=dict)
     source_line: int = 0
 
+    #: The bibliographic fields, in the order above: the one list of them. The column mapping
+    #: (``tabular.TARGET_FIELDS``), the stored record's columns (``import_job``), the API, the
+    #: columns deduplication reads and the benchmarks derive theirs from it; the CSV export keeps
+    #: an order of its own (``writers.CSV_COLUMNS``), checked against it by a test.
     NORMALISED_FIELDS: ClassVar[tuple[str, ...]] = (
         "title",
         "abstract",

@@ -29,27 +29,15 @@ from identification.importers.records import (
 )
 from identification.importers.types import ris_type
 
-#: Fields a generic table can be mapped to (``start_page``/``end_page`` as an alternative to
-#: ``pages``).
+_AFTER_PAGES = ParsedRecord.NORMALISED_FIELDS.index("pages") + 1
+#: Fields a generic table can be mapped to: the record's fields, in their order (the order of
+#: the mapping form, and the order :func:`suggest_mapping` gives columns out in), with
+#: ``start_page``/``end_page`` after ``pages`` as an alternative to it.
 TARGET_FIELDS = (
-    "title",
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
+    *ParsedRecord.NORMALISED_FIELDS[:_AFTER_PAGES],
     "start_page",
     "end_page",
-    "doi",
-    "pmid",
-    "issn",
-    "keywords",
-    "language",
-    "publication_type",
-    "url",
-    "accession_number",
+    *ParsedRecord.NORMALISED_FIELDS[_AFTER_PAGES:],
 )
 
 # Header names seen in real exports (and in our own CSV export), by field, most specific first.

@@ -13,6 +13,9 @@ from identification.importers.ris import write_ris
 __all__ = ["CSV_COLUMNS", "spreadsheet_safe", "write_csv", "write_ris"]
 
 #: Record columns, in order, after the caller's leading columns (``id, search, database``).
+#: The same fields as ``ParsedRecord.NORMALISED_FIELDS`` (a test checks it), in an order of
+#: their own because the order is part of the file format: the issue fixed it, people's
+#: spreadsheets and scripts read the columns by position, and the tests compare whole files.
 CSV_COLUMNS = (
     "accession_number",
     "title",

@@ -42,8 +42,8 @@ def test_a_lead_logs_in_creates_a_review_adds_a_member_and_sees_the_dashboard(pa
 
 
 def test_a_job_page_updates_itself_until_the_job_ends(page, live_server):
+    from core.models import Job
     from reviews import services
-    from reviews.models import Job
 
     lead = make_user("lena")
     review = services.review_create(user=lead, title="Polling", slug="polling")

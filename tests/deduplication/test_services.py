@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from core.models import AuditEvent
 from deduplication import selectors as dedup_selectors
 from deduplication import services as deduplication
 from deduplication.constants import PairStatus
@@ -17,7 +18,6 @@ from deduplication.models import DuplicateCluster, DuplicatePair
 from identification import services as imports
 from identification.models import Record
 from reviews import services
-from reviews.models import AuditEvent
 from tests.conftest import client_for
 from tests.paths import DEMO_DATA
 

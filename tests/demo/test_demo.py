@@ -2,10 +2,11 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
+from core.constants import JobStatus
+from core.models import Job
 from demo.build import DEMO_PASSWORD
 from identification.models import Record
-from reviews.constants import JobStatus
-from reviews.models import Job, Membership, Review
+from reviews.models import Membership, Review
 
 
 def test_load_demo_builds_the_demo_review_with_documented_logins(

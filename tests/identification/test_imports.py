@@ -13,13 +13,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from core.constants import JobStatus
+from core.models import AuditEvent, Job
 from identification import import_job
 from identification import services as imports
 from identification.constants import BatchStatus
 from identification.importers import ParsedRecord
 from identification.models import ImportBatch, Record, Search
-from reviews.constants import JobStatus
-from reviews.models import AuditEvent, Job
 from tests.conftest import client_for
 from tests.paths import ROOT
 

@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from core.models import AuditEvent
 from deduplication import selectors as dedup_selectors
 from identification.models import Record
 from reporting import archive
-from reviews.models import AuditEvent, Review
+from reviews.models import Review
 from tests.conftest import client_for
 from tests.deduplication.test_services import PUBMED, SCOPUS, import_file
 

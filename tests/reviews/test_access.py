@@ -13,11 +13,12 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from core.models import Job
 from deduplication.models import DuplicatePair
 from identification import services as imports
 from identification.models import ImportBatch, Record, Search
 from reviews import services
-from reviews.models import Job, Membership
+from reviews.models import Membership
 from tests.conftest import client_for, make_user
 
 SAMPLE_OBJECTS = {

@@ -2,7 +2,8 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from reviews.models import Job, Membership, Review
+from core.models import Job
+from reviews.models import Membership, Review
 from tests.conftest import PASSWORD, client_for, make_user
 
 

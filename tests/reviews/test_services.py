@@ -2,9 +2,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from core.models import AuditEvent
 from reviews import services
 from reviews.constants import ReviewStatus, Role
-from reviews.models import AuditEvent, Membership, Review
+from reviews.models import Membership, Review
 from tests.conftest import make_user
 
 

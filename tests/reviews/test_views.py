@@ -4,8 +4,9 @@ import io
 import pytest
 from django.test import Client, override_settings
 
+from core.models import AuditEvent, Job
 from reviews import services
-from reviews.models import AuditEvent, Job, Membership, Review
+from reviews.models import Membership, Review
 from tests.conftest import PASSWORD, client_for, make_user
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
-from reviews.models import AuditEvent
+from core.models import AuditEvent
 from screening import selectors, services
 from screening.constants import ItemStatus, Stage, VoteAction
 from screening.models import (

@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
+from core import jobs
+from core.constants import JobStatus
 from identification import services as identification
 from identification.constants import BatchStatus
-from reviews import jobs, services
-from reviews.constants import JobStatus, Role
+from reviews import services
+from reviews.constants import Role
 from reviews.models import Membership, Review
 
 CLI_USERNAME = "evident-cli"

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.db import models
 
-from reviews.models import AuditEvent, Review
+from core.models import AuditEvent
 
 
 def audit_record(
     *,
     actor,
-    review: Review | None,
+    review: models.Model | None,
     verb: str,
     obj: models.Model | None = None,
     object_type: str | None = None,

@@ -1,9 +1,11 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from reviews import jobs, services
-from reviews.constants import JobStatus
-from reviews.models import Job, Membership
+from core import jobs
+from core.constants import JobStatus
+from core.models import Job
+from reviews import services
+from reviews.models import Membership
 from tests.conftest import make_user
 
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from reviews.audit import audit_record
-from reviews.forms import SignupForm
+from core.audit import audit_record
+from core.forms import SignupForm
 
 
 @require_http_methods(["GET", "POST"])

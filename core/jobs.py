@@ -26,12 +26,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reviews.constants import JobStatus
-from reviews.models import Job, Review
+from core.constants import JobStatus
+from core.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class JobKind:
     # Called after a failed job's transaction was rolled back, to mark what it worked on.
     on_failure: Callable[[Job, str], None] | None = field(default=None)
 
-    def validate(self, *, review: Review, params: dict[str, Any]) -> None:
+    def validate(self, *, review: models.Model, params: dict[str, Any]) -> None:
         if not isinstance(params, dict):
             raise ValidationError("Job parameters must be an object.")
         if self.validator is not None:

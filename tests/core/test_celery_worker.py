@@ -15,9 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from config.celery import app as celery_app
+from core.constants import JobStatus
+from core.models import Job
 from reviews import services
-from reviews.constants import JobStatus, Role
-from reviews.models import Job, Membership
+from reviews.constants import Role
+from reviews.models import Membership
 from tests.conftest import make_user, require_service
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
