@@ -6,6 +6,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("import/", views.review_import, name="import"),
+    path("<slug:slug>/audit.csv", views.review_audit_csv, name="audit_csv"),
     path("<slug:slug>/archive.zip", views.review_archive, name="archive"),
     path("<slug:slug>/prisma/", views.prisma_page, name="prisma"),
     path("<slug:slug>/prisma.<str:fmt>", views.prisma_download, name="prisma_download"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -141,3 +141,14 @@ def record_export(request, slug: str):
         filename=f"{review.slug}-records.{fmt}",
         content_type=f"{content_type}; charset=utf-8",
     )
+
+
+@login_required
+def review_audit_csv(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the audit log")
+    response = StreamingHttpResponse(
+        exports.audit_csv_rows(review=review), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-audit-log.csv"'
+    return response

@@ -13,7 +13,6 @@ urlpatterns = [
     path("<slug:slug>/team/bulk/", views.review_team_bulk, name="team_bulk"),
     path("<slug:slug>/team/<int:pk>/remove/", views.review_team_remove, name="team_remove"),
     path("<slug:slug>/audit/", views.review_audit, name="audit"),
-    path("<slug:slug>/audit.csv", views.review_audit_csv, name="audit_csv"),
     path("<slug:slug>/jobs/", views.job_list, name="jobs"),
     path("<slug:slug>/jobs/<int:pk>/", views.job_detail, name="job"),
 ]

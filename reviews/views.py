@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -190,17 +190,6 @@ def review_audit(request, slug: str):
         "reviews/audit.html",
         {"review": review, "page": _audit_page(request, review), "section": "audit"},
     )
-
-
-@login_required
-def review_audit_csv(request, slug: str):
-    review = review_for_user(user=request.user, slug=slug)
-    require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the audit log")
-    response = StreamingHttpResponse(
-        selectors.audit_csv_rows(review=review), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{review.slug}-audit-log.csv"'
-    return response
 
 
 @login_required

@@ -157,7 +157,7 @@ def test_the_route_list_covers_pages_and_api():
     assert {
         "reviews:dashboard",
         "reviews:team",
-        "reviews:audit_csv",
+        "reporting:audit_csv",
         "api-review-detail",
         "api-membership-list",
         "api-job-detail",
