@@ -3,15 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core import accounts
-from reviews import views as review_views
+from core import views as core_views
 
-handler403 = "reviews.views.permission_denied"
+handler403 = "core.views.permission_denied"
 
 urlpatterns = [
-    path("", review_views.home, name="home"),
-    path("healthz", review_views.health, name="health"),
-    path("accounts/signup/", accounts.signup, name="signup"),
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.health, name="health"),
+    path("accounts/signup/", core_views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

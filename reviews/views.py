@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,12 +18,6 @@ from reviews.constants import ROLE_HELP, Role
 from reviews.dashboard import card_summaries
 from reviews.forms import MemberAddForm, MemberBulkAddForm, ReviewCreateForm, ReviewSettingsForm
 from reviews.models import Membership
-
-
-def home(request):
-    if request.user.is_authenticated:
-        return redirect("reviews:list")
-    return redirect("login")
 
 
 @login_required
@@ -205,12 +198,3 @@ def job_detail(request, slug: str, pk: int):
     job = scoped_get(Job.objects.select_related("created_by"), review=review, pk=pk)
     template = "reviews/fragments/job_progress.html" if is_htmx(request) else "reviews/job.html"
     return render(request, template, {"review": review, "job": job, "section": "jobs"})
-
-
-def permission_denied(request, exception=None):
-    message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else ""
-    return render(request, "403.html", {"message": message}, status=403)
-
-
-def health(request):
-    return HttpResponse("ok", content_type="text/plain")

@@ -1,16 +1,24 @@
-"""Sign-up. Login, logout and password change are Django's own views (see config/urls.py)."""
+"""Site-wide pages: home, sign-up, health check, the 403 page. Login, logout and password change
+are Django's own views (see config/urls.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from core.audit import audit_record
+from core import services
 from core.forms import SignupForm
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("reviews:list")
+    return redirect("login")
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,11 +29,11 @@ def signup(request):
         return redirect("reviews:list")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
-            audit_record(
-                actor=user, review=None, verb="signed up", obj=user, object_repr=user.get_username()
-            )
+        user = services.account_create(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request, f"Welcome, {user.get_username()}. Create your first review below."
@@ -34,3 +42,12 @@ def signup(request):
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else ""
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def health(request):
+    return HttpResponse("ok", content_type="text/plain")
