@@ -3,6 +3,10 @@
 Every function here is pure, total (bad input gives ``None`` or an empty value, never an
 exception) and idempotent, because records arrive from today's importers, from older imports
 and from hand entry, and the engine cannot trust any of them to be clean.
+
+Over 500 lines on purpose: one function per field (title, authors, journal, pages, DOI, PMID,
+year), each with the quirks of real exports it handles named beside it; split, the rules for one
+field would sit apart from the quirk list that explains them.
 """
 
 from __future__ import annotations
