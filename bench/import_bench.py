@@ -27,7 +27,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -38,8 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data" / "exports"
+from _common import LOCAL_POSTGRES, ROOT, SHARED_DATA, machine, peak_rss_mb, psql, timed
+
+SHARED = SHARED_DATA / "exports"
 RIS_SOURCES = [
     "asreview__scopus.ris",
     "synthesisr__scopus.ris",
@@ -99,7 +99,6 @@ def _backend_cpu(pid: int) -> float | None:
 def child_import(path: str, database_url: str) -> dict:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -125,12 +124,10 @@ def child_import(path: str, database_url: str) -> dict:
         backend = cursor.fetchone()[0]
     server_before = _backend_cpu(backend)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with transaction.atomic():
+    with timed() as timing, transaction.atomic():
         summary = import_job.import_file(batch)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     server_after = _backend_cpu(backend)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     # The import's worker processes (if it read the file in parts) have exited by now.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers_cpu = (children.ru_utime + children.ru_stime) - (
@@ -138,8 +135,8 @@ def child_import(path: str, database_url: str) -> dict:
     )
     count = Record.objects.filter(batch=batch).count()
     return {
-        "seconds": elapsed,
-        "cpu_seconds": cpu,
+        "seconds": timing.seconds,
+        "cpu_seconds": timing.cpu_seconds,
         "server_cpu_seconds": (
             server_after - server_before
             if server_before is not None and server_after is not None
@@ -157,15 +154,13 @@ def child_import(path: str, database_url: str) -> dict:
 def child_rispy(path: str) -> dict:
     import rispy
 
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with open(path, encoding="utf-8") as fh:
+    with timed() as timing, open(path, encoding="utf-8") as fh:
         entries = rispy.load(fh)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {
-        "seconds": elapsed,
-        "cpu_seconds": cpu,
+        "seconds": timing.seconds,
+        "cpu_seconds": timing.cpu_seconds,
         "parsed": len(entries),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -182,25 +177,6 @@ def run_child(*args: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {load} at start"
-    )
-
-
-def psql(pg: str, sql: str, check: bool = True) -> None:
-    subprocess.run(["psql", f"{pg}/postgres", "-q", "-c", sql], check=check)
-
-
 def _median(results: list[dict], key: str) -> float | None:
     values = [r[key] for r in results if r.get(key) is not None]
     return statistics.median(values) if values else None
@@ -212,7 +188,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,200000")
     parser.add_argument("--formats", default="ris,csv")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--pg", default=LOCAL_POSTGRES)
     parser.add_argument("--keep-files", default="")
     parser.add_argument(
         "--processes",
@@ -230,8 +206,8 @@ def main() -> None:
     workdir = Path(args.keep_files or tempfile.mkdtemp(prefix="evident-import-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     media = Path(tempfile.mkdtemp(prefix="evident-import-bench-media-"))
-    psql(args.pg, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    psql(args.pg, f"CREATE DATABASE {BENCH_DB}")
+    psql(f"{args.pg}/postgres", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    psql(f"{args.pg}/postgres", f"CREATE DATABASE {BENCH_DB}")
     database_url = f"{args.pg}/{BENCH_DB}"
     env = dict(
         os.environ,
@@ -300,7 +276,7 @@ def main() -> None:
         for verdict in verdicts:
             print(verdict)
     finally:
-        psql(args.pg, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", check=False)
+        psql(f"{args.pg}/postgres", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", check=False)
         shutil.rmtree(media, ignore_errors=True)
 
 

@@ -19,15 +19,14 @@ This measures parsing only; bench/import_bench.py (Django side) adds the databas
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, machine, peak_rss_mb, timed
+
 SOURCES_RIS = [
     ROOT / "tests/data/exports/synthesisr__scopus.ris",
     ROOT / "tests/data/exports/asreview__scopus.ris",
@@ -86,38 +85,27 @@ def build_csv(count: int) -> Path:
     return path
 
 
-def _maxrss_mb() -> float:
-    import resource
-
-    # Linux reports kilobytes.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_one(parser: str, path: str) -> dict[str, float]:
     """Parse ``path`` with ``parser`` in this (fresh) process; return timing and memory."""
-    sys.path.insert(0, str(ROOT))
     if parser == "rispy":
         import rispy
 
-        before = _maxrss_mb()
-        started = time.perf_counter()
-        with open(path, encoding="utf-8") as handle:
+        before = peak_rss_mb()
+        with timed() as timing, open(path, encoding="utf-8") as handle:
             count = len(rispy.load(handle))
     else:
         from identification.importers import open_records
 
-        before = _maxrss_mb()
-        started = time.perf_counter()
+        before = peak_rss_mb()
         count = 0
-        with open(path, "rb") as handle:
+        with timed() as timing, open(path, "rb") as handle:
             for batch in open_records(handle, filename=path).batches(2000):
                 count += len(batch)
-    seconds = time.perf_counter() - started
     return {
         "records": count,
-        "seconds": seconds,
-        "records_per_s": count / seconds,
-        "peak_rss_mb": _maxrss_mb(),
+        "seconds": timing.seconds,
+        "records_per_s": count / timing.seconds,
+        "peak_rss_mb": peak_rss_mb(),
         "rss_before_mb": before,
     }
 
@@ -130,21 +118,6 @@ def measure(parser: str, path: Path) -> dict[str, float]:
         text=True,
     )
     return json.loads(result.stdout)
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"^Model name:\s*(.+)$", lscpu, re.MULTILINE)
-        model = found.group(1).strip() if found else model
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {load} at start"
-    )
 
 
 def main(sizes: tuple[int, ...]) -> None:

@@ -15,12 +15,9 @@ Without Rscript (Debian: ``apt-get install r-cran-metafor``) the Python figures 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy
+from _common import machine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-# Imported after the sys.path tweak so the script runs from a checkout without installation.
+# _common (imported first) puts the checkout on sys.path: the script runs without installation.
 from synthesis.stats import (
     egger_test,
     heterogeneity_confint,
@@ -150,18 +146,6 @@ def _scaled(n: int, scale: float) -> int:
     return max(3, round(n * scale))
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return f"{model}, {os.cpu_count()} logical CPUs"
-
-
 def fmt(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -175,6 +159,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="scale the number of blocks")
     args = parser.parse_args()
 
+    host = machine()  # before the timing, so that the load average is the one at the start
     py: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="meta-bench-") as tmp:
         datasets: dict[str, Path] = {}
@@ -205,11 +190,8 @@ def main() -> None:
                 r_note = f"Rscript failed: {exc.stderr.strip().splitlines()[-1:]}"
 
     print(f"Meta-analysis engine benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"Machine: {machine()}")
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}; "
-        f"{r_note}"
-    )
+    print(f"Machine: {host}")
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}; {r_note}")
     print("Times in ms per call: median over blocks (minimum in brackets).")
     print()
     header = f"{'workload':<26}{'Python':>20}{'metafor':>22}{'speed-up':>10}"

@@ -25,6 +25,12 @@ What it does:
 
 Target (issue 6): p95 of vote-to-next-record at most 50 ms with 20 reviewers on a review of
 100,000 records, zero errors, no vote lost or doubled.
+
+One file on purpose (about 500 lines): it is a self-contained load harness. The seeding
+and counting scripts it runs inside Django in child processes (``SEED``, ``CHECK``), the
+gunicorn it spawns and the reviewer threads that drive it only make sense together, and a reader
+follows one run from top to bottom; what it shares with the other benches (paths, the machine
+line, psql) is in ``bench/_common.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -48,10 +53,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import LOCAL_POSTGRES, ROOT, machine, psql
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-PG = "postgres://postgres@127.0.0.1:5432"
+PG = LOCAL_POSTGRES
 
 WORDS = [
     "gambling",
@@ -106,14 +112,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", f"{PG}/postgres", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True,
-        capture_output=True,
-    )
-
-
 def _env(db: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -136,9 +134,10 @@ import django
 django.setup()
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
+from identification.constants import BatchStatus
+from identification.models import ImportBatch, Record, Search
 from reviews import services as rs
-from reviews.constants import BatchStatus, Role
-from reviews.models import ImportBatch, Record, Search
+from reviews.constants import Role
 from screening import services as ss
 
 n_records, n_reviewers, words = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split()
@@ -283,23 +282,10 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _machine() -> str:
-    model = ""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except FileNotFoundError:
-        pass
     pg = subprocess.run(
         ["psql", f"{PG}/postgres", "-tAc", "show server_version"], capture_output=True, text=True
     ).stdout.strip()
-    load = os.getloadavg()
-    return (
-        f"{model or platform.processor()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, PostgreSQL {pg}, load average before the run "
-        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
-    )
+    return f"{machine()}; PostgreSQL {pg}"
 
 
 def main() -> int:
@@ -341,7 +327,7 @@ def main() -> int:
     env = _env(db)
     print(f"date: {dt.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine: {_machine()}")
-    _psql(f"CREATE DATABASE {db}")
+    psql(f"{PG}/postgres", f"CREATE DATABASE {db}")
     server = None
     try:
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -364,7 +350,7 @@ def main() -> int:
             elif line.startswith("TOKENS"):
                 tokens = line.split()[1:]
         # Fresh statistics, as autovacuum would have gathered on a live site.
-        subprocess.run(["psql", f"{PG}/{db}", "-q", "-c", "VACUUM ANALYZE"], check=True)
+        psql(f"{PG}/{db}", "VACUUM ANALYZE")
         port = _free_port()
         gunicorn_conf = Path(tempfile.mkdtemp(prefix="screening-bench-")) / "gunicorn_conf.py"
         gunicorn_conf.write_text(
@@ -499,7 +485,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
         if not args.keep:
-            _psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            psql(f"{PG}/postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         else:
             print(f"kept database {db}")
 
