@@ -68,26 +68,17 @@ def _reasons(items) -> tuple[tuple[str, int], ...]:
 
 def prisma_report(*, review: Review) -> PrismaReport:
     """Count every box, check the arithmetic, and say what is still unfinished."""
-    from screening.constants import ItemStatus, Stage
-    from screening.models import ScreeningItem
+    from screening.selectors import screening_boxes
 
     databases, registers = _identified(review)
     duplicates = Record.objects.filter(review=review, duplicate_of__isnull=False).count()
     unique = Record.objects.filter(review=review, duplicate_of__isnull=True).count()
 
-    # A box counts the records (reports) that entered its stage; those still undecided are
-    # named in the warnings beside the diagram, so an unfinished stage shows as unfinished
+    # The screening boxes are screening's one count of them (screening/selectors/boxes.py): a
+    # box counts the primary records (reports) that entered its stage; those still undecided
+    # are named in the warnings beside the diagram, so an unfinished stage shows as unfinished
     # rather than as numbers that do not add up.
-    # Only primary records count: a record merged into another after it was screened (a later
-    # search brought a more complete copy) is a duplicate removed, not a record screened.
-    items = ScreeningItem.objects.filter(review=review, record__duplicate_of__isnull=True)
-    ta = items.filter(stage=Stage.TITLE_ABSTRACT)
-    ta_excluded = ta.filter(status=ItemStatus.EXCLUDED)
-    ft = items.filter(stage=Stage.FULL_TEXT)
-    ft_not_retrieved = ft.filter(status=ItemStatus.NOT_RETRIEVED).count()
-    ft_assessed = ft.exclude(status=ItemStatus.NOT_RETRIEVED)
-    ft_excluded = ft.filter(status=ItemStatus.EXCLUDED)
-    ft_included = ft.filter(status=ItemStatus.INCLUDED).count()
+    boxes = screening_boxes(review)
 
     entry = PrismaEntry.objects.filter(review=review).first()
     hand: set[prisma.Box] = set()
@@ -107,8 +98,8 @@ def prisma_report(*, review: Review) -> PrismaReport:
         hand |= set(prisma.OTHER_METHODS_BOXES)
     # Until studies are grouped from their reports (data extraction), each included report is
     # one study.
-    new_studies = ft_included + other_included
-    new_reports = ft_included + other_included
+    new_studies = boxes.reports_included + other_included
+    new_reports = boxes.reports_included + other_included
     update = None
     if entry and entry.is_update:
         update = prisma.ReviewUpdate(
@@ -122,13 +113,13 @@ def prisma_report(*, review: Review) -> PrismaReport:
         databases=databases,
         registers=registers,
         duplicates_removed=duplicates,
-        records_screened=ta.count(),
-        records_excluded=ta_excluded.count(),
-        records_excluded_reasons=_reasons(ta_excluded),
-        reports_sought=ft.count(),
-        reports_not_retrieved=ft_not_retrieved,
-        reports_assessed=ft_assessed.count(),
-        reports_excluded=_reasons(ft_excluded),
+        records_screened=boxes.records_screened,
+        records_excluded=boxes.records_excluded,
+        records_excluded_reasons=boxes.records_excluded_reasons,
+        reports_sought=boxes.reports_sought,
+        reports_not_retrieved=boxes.reports_not_retrieved,
+        reports_assessed=boxes.reports_assessed,
+        reports_excluded=boxes.reports_excluded_reasons,
         new_studies=new_studies,
         new_reports=new_reports,
         update=update,
@@ -136,18 +127,19 @@ def prisma_report(*, review: Review) -> PrismaReport:
         hand_entered=frozenset(hand),
     )
     warnings = []
-    not_in_screening = unique - ta.count()
+    not_in_screening = unique - boxes.records_screened
     if not_in_screening > 0:
         warnings.append(
             f"{not_in_screening} records have not entered title/abstract screening yet."
         )
-    for label, items in (("title/abstract", ta), ("full-text", ft)):
-        pending = items.filter(status=ItemStatus.PENDING).count()
-        conflicts = items.filter(status=ItemStatus.CONFLICT).count()
-        if pending:
-            warnings.append(f"{pending} {label} decisions are still open.")
-        if conflicts:
-            warnings.append(f"{conflicts} {label} conflicts await resolution.")
+    for label, still_open in (
+        ("title/abstract", boxes.title_abstract_open),
+        ("full-text", boxes.full_text_open),
+    ):
+        if still_open.pending:
+            warnings.append(f"{still_open.pending} {label} decisions are still open.")
+        if still_open.conflicts:
+            warnings.append(f"{still_open.conflicts} {label} conflicts await resolution.")
     issues = prisma.check_consistency(counts, warnings=warnings)
     return PrismaReport(counts=counts, issues=issues, warnings=warnings)
 

@@ -23,6 +23,7 @@ from reviews.constants import Role
 from reviews.models import Review
 from screening import selectors, services
 from screening.constants import Stage
+from screening.fulltext.selectors import report_of
 from screening.models import ScreeningItem, Vote
 from screening.serializers import (
     ItemEnvelopeSerializer,
@@ -70,7 +71,7 @@ def item_data(
         "votes": VoteSerializer(votes, many=True).data,
     }
     if item.stage == Stage.FULL_TEXT:
-        report = selectors.report_of(item.record)
+        report = report_of(item.record)
         data["report"] = (
             None
             if report is None
@@ -94,7 +95,7 @@ class _StageAPI(APIView):
         return self.kwargs["stage"]
 
     def get_item(self, pk) -> ScreeningItem:
-        items = ScreeningItem.objects.filter(stage=self.stage)
+        items = ScreeningItem.objects.at(self.stage)
         items = items.select_related("record").defer("record__raw")
         return scoped_get(items, review=self.get_review(), pk=pk)
 
@@ -133,7 +134,9 @@ class VoteListAPI(_StageAPI):
     def get(self, request, slug, stage):
         review = self.get_review()
         votes = (
-            Vote.objects.filter(review=review, stage=stage, reviewer=request.user)
+            Vote.objects.of_review(review)
+            .at(stage)
+            .filter(reviewer=request.user)
             .select_related("reviewer", "reason")
             .order_by("-updated_at", "-pk")
         )

@@ -8,9 +8,14 @@ on to full text, where one report has a link and a first vote and one could not 
 
 from __future__ import annotations
 
+from identification.models import Record
+from reviews import services as review_services
+from reviews.constants import ReviewStatus
 from reviews.models import Review
-from screening import selectors, services
-from screening.constants import Stage
+from screening import services
+from screening.constants import ItemStatus, Stage
+from screening.fulltext import services as fulltext
+from screening.models import ExclusionReason, ScreeningItem
 
 # One decision per record, in the order the reviewers are given records; they disagree on the
 # third, sixth and eighth record (the sixth with a Maybe).
@@ -27,7 +32,7 @@ _NOTES = {
 
 def step_screening(review: Review, people: dict) -> None:
     lead, reviewer_a, reviewer_b = people["lead"], people["reviewer_a"], people["reviewer_b"]
-    if not selectors.screenable_records(review).exists():
+    if not Record.objects.of_review(review).primary().exists():
         # Run on its own (without the import step before it), the step brings its records.
         from identification.demo import step_searches
 
@@ -70,13 +75,17 @@ def step_screening(review: Review, people: dict) -> None:
                     note="Discussed at the weekly screening meeting.",
                 )
     full_text = list(
-        selectors.items_of(review, Stage.FULL_TEXT).select_related("record").order_by("pk")
+        ScreeningItem.objects.of_review(review)
+        .at(Stage.FULL_TEXT)
+        .primary(review)
+        .select_related("record")
+        .order_by("pk")
     )
     if full_text:
         first = full_text[0]
         doi = first.record.doi
         url = f"https://doi.org/{doi}" if doi else "https://example.org/full-text.pdf"
-        services.report_attach(user=lead, review=review, item=first, url=url)
+        fulltext.report_attach(user=lead, review=review, item=first, url=url)
         services.vote_cast(
             user=reviewer_a,
             review=review,
@@ -85,9 +94,78 @@ def step_screening(review: Review, people: dict) -> None:
             note="Reports financial and relationship harms in adults.",
         )
     if len(full_text) > 1:
-        services.report_not_retrieved(
+        fulltext.report_not_retrieved(
             user=lead,
             review=review,
             item=full_text[-1],
             reason="Requested through interlibrary loan; not received.",
         )
+
+
+# Words that make the demo's reviewers include a title (the demo needs decisions, not wisdom).
+_ON_TOPIC = ("harm", "debt", "suicid", "financ", "problem gambling", "wellbeing", "well-being")
+_OFF_TOPIC = ("protocol", "systematic review", "meta-analy", "scoping review", "editorial")
+
+
+def _verdict(record) -> str:
+    title = (record.title or "").lower()
+    on = any(w in title for w in _ON_TOPIC) and not any(w in title for w in _OFF_TOPIC)
+    return "include" if on else "exclude"
+
+
+def step_finish_screening(review: Review, people: dict) -> None:
+    """Screen the rest: every record voted on twice, full texts assessed.
+
+    One title/abstract conflict (left by ``step_screening``) stays for a person to resolve, so
+    the demo shows screening in progress while its PRISMA diagram adds up.
+    """
+    lead, a, b = people["lead"], people["reviewer_a"], people["reviewer_b"]
+    ta, ft = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
+    ta_reasons = list(
+        ExclusionReason.objects.filter(review=review, stage=ta, active=True).order_by("position")
+    )
+    for user in (a, b):
+        while (item := services.assignment_next(user=user, review=review, stage=ta)) is not None:
+            decision = _verdict(item.record)
+            reason = ta_reasons[item.record_id % len(ta_reasons)] if decision == "exclude" else None
+            services.vote_cast(
+                user=user, review=review, item=item, decision=decision, reason=reason
+            )
+    # The lead settles every conflict but the first, which waits in the queue for a person.
+    conflicts = ScreeningItem.objects.filter(review=review, stage=ta, status=ItemStatus.CONFLICT)
+    for item in conflicts.order_by("pk").select_related("record")[1:]:
+        services.conflict_resolve(
+            user=lead, review=review, item=item, decision=_verdict(item.record), note="Agreed."
+        )
+    ft_reasons = list(
+        ExclusionReason.objects.filter(review=review, stage=ft, active=True).order_by("position")
+    )
+    items = ScreeningItem.objects.filter(review=review, stage=ft).select_related("record")
+    for n, item in enumerate(items.order_by("pk")):
+        if item.status != ItemStatus.PENDING:
+            continue
+        record = item.record
+        if n % 9 == 4:
+            fulltext.report_not_retrieved(
+                user=lead, review=review, item=item, reason="Not held by any library we asked."
+            )
+            continue
+        if not hasattr(record, "fulltext_report"):
+            url = (
+                f"https://doi.org/{record.doi}"
+                if record.doi
+                else f"https://example.org/{record.pk}"
+            )
+            fulltext.report_attach(user=lead, review=review, item=item, url=url)
+        voted = set(item.votes.values_list("reviewer_id", flat=True))
+        decision = "include" if n % 3 == 0 else "exclude"
+        if a.pk in voted:
+            decision = item.votes.get(reviewer=a).decision
+        reason = ft_reasons[n % len(ft_reasons)] if decision == "exclude" else None
+        for user in (a, b):
+            if user.pk not in voted:
+                item.refresh_from_db()
+                services.vote_cast(
+                    user=user, review=review, item=item, decision=decision, reason=reason
+                )
+    review_services.review_update(user=lead, review=review, status=ReviewStatus.SCREENING)

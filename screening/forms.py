@@ -1,4 +1,5 @@
-"""Browser forms. They shape input; the services check it and decide."""
+"""Browser forms. They shape input; the services check it and decide. (The full-text forms are
+in ``screening/fulltext/forms.py``.)"""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ from django import forms
 
 from screening.constants import (
     MAX_KEYWORDS,
-    MAX_NOT_RETRIEVED_REASON,
     MAX_NOTE,
     MAX_REASON_LABEL,
-    MAX_URL,
     MaybePolicy,
     ReasonPolicy,
     ResolverPolicy,
@@ -89,17 +88,3 @@ class ReasonForm(forms.Form):
 class ReasonEditForm(forms.Form):
     label = forms.CharField(max_length=MAX_REASON_LABEL * 2, required=False)
     active = forms.ChoiceField(choices=[("", ""), ("1", "1"), ("0", "0")], required=False)
-
-
-class ReportLinkForm(forms.Form):
-    url = forms.CharField(max_length=MAX_URL * 2, required=False, label="Link to the full text")
-
-
-class ReportUploadForm(forms.Form):
-    file = forms.FileField(label="PDF of the full text")
-
-
-class NotRetrievedForm(forms.Form):
-    reason = forms.CharField(
-        max_length=MAX_NOT_RETRIEVED_REASON * 2, label="Why it could not be obtained"
-    )

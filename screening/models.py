@@ -1,8 +1,9 @@
 """Screening: per-review settings, exclusion reasons, the record at each stage, claims, votes
-(with their history), conflict resolutions and full-text reports.
+(with their history) and conflict resolutions. Full-text reports have a package of their own,
+``screening/fulltext/`` (its model is imported at the end of this module).
 
 Models hold invariants; the workflow (who may vote, when a record settles, assignment) lives in
-``screening/services.py``.
+``screening/services/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from reviews.models import Review
 from screening.constants import (
     MAX_REVIEWERS,
     MIN_REVIEWERS,
+    OPEN_STATUSES,
+    SETTLED_STATUSES,
     Decision,
     ItemStatus,
     MaybePolicy,
@@ -23,6 +26,7 @@ from screening.constants import (
     Stage,
     VoteAction,
 )
+from screening.managers import ScreeningItemQuerySet, VoteQuerySet
 
 
 class ScreeningSettings(models.Model):
@@ -123,11 +127,16 @@ class ScreeningItem(models.Model):
     stage = models.CharField(max_length=20, choices=Stage.choices)
     status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.PENDING)
     claims = models.PositiveSmallIntegerField(default=0)
+    # Higher first: the queue hands out records by priority, then oldest first (see
+    # ``screening.services.queue.queue_order``). Every item is 0 until prioritisation sets it.
+    priority = models.FloatField(default=0)
     final_reason = models.ForeignKey(
         ExclusionReason, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScreeningItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -141,8 +150,12 @@ class ScreeningItem(models.Model):
             ),
         ]
         indexes = [
-            # The assignment query: the first pending item of a stage with a free slot.
-            models.Index(fields=["review", "stage", "status", "id"], name="screening_item_queue"),
+            # The assignment query: the first pending item of a stage with a free slot, in the
+            # queue's order (``screening.services.queue.queue_order``).
+            models.Index(
+                fields=["review", "stage", "status", "-priority", "id"],
+                name="screening_item_queue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,7 +163,12 @@ class ScreeningItem(models.Model):
 
     @property
     def is_settled(self) -> bool:
-        return self.status in (ItemStatus.INCLUDED, ItemStatus.EXCLUDED)
+        return self.status in SETTLED_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        """Whether votes on the item may still be cast, changed or withdrawn."""
+        return self.status in OPEN_STATUSES
 
 
 class Assignment(models.Model):
@@ -198,6 +216,8 @@ class Vote(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -269,34 +289,6 @@ class Resolution(models.Model):
         return f"{self.decision} by {self.resolved_by_id}"
 
 
-def _report_path(instance: FullTextReport, filename: str) -> str:
-    # Never the uploaded name (which may be hostile): the content hash names the file.
-    return f"fulltext/review-{instance.review_id}/{instance.sha256[:2]}/{instance.sha256}.pdf"
-
-
-class FullTextReport(models.Model):
-    """The full text of a record: an uploaded PDF, a link, or a note that it was not found."""
-
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="fulltext_reports")
-    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="fulltext_report")
-    file = models.FileField(upload_to=_report_path, max_length=300, blank=True)
-    original_name = models.CharField(max_length=255, blank=True)
-    size = models.BigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    url = models.URLField(max_length=2000, blank=True)
-    not_retrieved_reason = models.CharField(max_length=500, blank=True)
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.original_name or self.url or "not retrieved"
-
-    @property
-    def is_available(self) -> bool:
-        return bool(self.file) or bool(self.url)
+# Django finds an app's models through this module, so the full-text model is imported here,
+# last; it lives with the rest of full-text assessment in ``screening/fulltext/``.
+from screening.fulltext.models import FullTextReport  # noqa: E402, F401

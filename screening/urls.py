@@ -5,6 +5,7 @@ from django.urls import path
 
 from screening import views
 from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
+from screening.fulltext import views as fulltext_views
 
 app_name = "screening"
 
@@ -32,9 +33,13 @@ urlpatterns = [
     path("reasons/<int:pk>/", views.reason_edit, name="reason_edit"),
     path("reasons/<int:pk>/move/", views.reason_move, name="reason_move"),
     path("reasons/<int:pk>/delete/", views.reason_delete, name="reason_delete"),
-    path("full-text/<int:pk>/report/", views.report_attach, name="ft_report"),
-    path("full-text/<int:pk>/report.pdf", views.report_file, name="ft_report_file"),
-    path("full-text/<int:pk>/not-retrieved/", views.report_not_retrieved, name="ft_not_retrieved"),
+    path("full-text/<int:pk>/report/", fulltext_views.report_attach, name="ft_report"),
+    path("full-text/<int:pk>/report.pdf", fulltext_views.report_file, name="ft_report_file"),
+    path(
+        "full-text/<int:pk>/not-retrieved/",
+        fulltext_views.report_not_retrieved,
+        name="ft_not_retrieved",
+    ),
     *_stage_routes(Stage.TITLE_ABSTRACT),
     *_stage_routes(Stage.FULL_TEXT),
 ]

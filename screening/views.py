@@ -1,4 +1,6 @@
-"""Screening pages. Thin: services decide and write, selectors read and blind.
+"""Screening pages. Thin: services decide and write, selectors read and blind. The pages of
+full texts (attach, not retrieved, the PDF) are in ``screening/fulltext/views.py`` and use the
+record fragment helpers below.
 
 The screening page is keyboard-first (``static/js/screening.js``): it holds the record on
 screen and the next one, preloaded; a vote swaps the preloaded record in at once and the
@@ -13,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,17 +26,9 @@ from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
 from screening import selectors, services
-from screening.constants import STAGE_CODES, ItemStatus, Stage
-from screening.forms import (
-    NotRetrievedForm,
-    ReasonEditForm,
-    ReasonForm,
-    ReportLinkForm,
-    ReportUploadForm,
-    ResolveForm,
-    SettingsForm,
-    VoteForm,
-)
+from screening.constants import STAGE_CODES, Stage
+from screening.forms import ReasonEditForm, ReasonForm, ResolveForm, SettingsForm, VoteForm
+from screening.fulltext.selectors import report_of
 from screening.models import ExclusionReason, ScreeningItem, Vote
 
 SECTION = "screening"
@@ -99,7 +93,7 @@ def _card(request, review: Review, stage: str, item: ScreeningItem | None) -> di
         my_vote=Vote.objects.filter(item=item, reviewer=user).select_related("reason").first(),
     )
     if stage == Stage.FULL_TEXT:
-        card["report"] = selectors.report_of(record)
+        card["report"] = report_of(record)
         card["report_url"] = reverse(
             "screening:ft_report", kwargs={"slug": review.slug, "pk": item.pk}
         )
@@ -149,7 +143,8 @@ def stage_home(request, slug: str, stage: str):
         )
         context["reasons"] = selectors.reasons_for(review, stage)
     if stage == Stage.FULL_TEXT:
-        context["prisma"] = selectors.prisma_counts(review)
+        # The PRISMA diagram's screening boxes, counted as the diagram counts them.
+        context["boxes"] = selectors.screening_boxes(review)
     return render(request, "screening/stage.html", context)
 
 
@@ -302,104 +297,6 @@ def resolve(request, slug: str, stage: str, pk: int):
         decision = "included" if form.cleaned_data["decision"] == "include" else "excluded"
         messages.success(request, f"Conflict resolved: record {decision}.")
     return redirect(_url(review, stage, "conflicts"))
-
-
-# --- Full texts ----------------------------------------------------------------------------------
-
-
-def _ft_item(review: Review, pk) -> ScreeningItem:
-    return scoped_get(
-        ScreeningItem.objects.select_related("record").filter(stage=Stage.FULL_TEXT),
-        review=review,
-        pk=pk,
-    )
-
-
-def _after_report(request, review: Review, item: ScreeningItem, errors: list[str] | None):
-    if is_htmx(request):
-        if errors:
-            return _error_fragment(request, errors)
-        item.refresh_from_db()
-        shown = item if item.status == ItemStatus.PENDING else None
-        return _fragment(request, review, Stage.FULL_TEXT, shown)
-    for error in errors or []:
-        messages.error(request, error)
-    if not errors:
-        messages.success(request, "Full text saved.")
-    return redirect(_url(review, Stage.FULL_TEXT, "screen"))
-
-
-@login_required
-@require_POST
-def report_attach(request, slug: str, pk: int):
-    review = review_for_user(user=request.user, slug=slug)
-    item = _ft_item(review, pk)
-    upload = ReportUploadForm(request.POST, request.FILES)
-    link = ReportLinkForm(request.POST)
-    errors: list[str] | None = None
-    try:
-        if "file" in request.FILES:
-            if not upload.is_valid():
-                raise ValidationError(_form_errors(upload))
-            services.report_attach(
-                user=request.user, review=review, item=item, upload=upload.cleaned_data["file"]
-            )
-        else:
-            if not link.is_valid():
-                raise ValidationError(_form_errors(link))
-            services.report_attach(
-                user=request.user, review=review, item=item, url=link.cleaned_data["url"]
-            )
-    except ValidationError as exc:
-        errors = _messages_of(exc)
-    return _after_report(request, review, item, errors)
-
-
-@login_required
-@require_POST
-def report_not_retrieved(request, slug: str, pk: int):
-    review = review_for_user(user=request.user, slug=slug)
-    item = _ft_item(review, pk)
-    form = NotRetrievedForm(request.POST)
-    errors: list[str] | None = None
-    try:
-        if not form.is_valid():
-            raise ValidationError(_form_errors(form))
-        services.report_not_retrieved(
-            user=request.user, review=review, item=item, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as exc:
-        errors = _messages_of(exc)
-    if is_htmx(request) and not errors:
-        # The record is done with; show the next one, never the one already preloaded.
-        upcoming = request.POST.get("upcoming", "")
-        nxt = services.assignment_next(
-            user=request.user,
-            review=review,
-            stage=Stage.FULL_TEXT,
-            exclude=[upcoming] if upcoming.isdigit() else [],
-        )
-        return _fragment(request, review, Stage.FULL_TEXT, nxt)
-    return _after_report(request, review, item, errors)
-
-
-@login_required
-@require_GET
-def report_file(request, slug: str, pk: int):
-    """The stored PDF, to members of the review only (never a public media URL)."""
-    review = review_for_user(user=request.user, slug=slug)
-    item = _ft_item(review, pk)
-    report = selectors.report_of(item.record)
-    if report is None or not report.file:
-        raise Http404("No PDF is attached to this record.")
-    response = FileResponse(
-        report.file.open("rb"),
-        content_type="application/pdf",
-        as_attachment=False,
-        filename=f"record-{item.record_id}.pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- Agreement and exports -----------------------------------------------------------------------

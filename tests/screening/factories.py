@@ -1,4 +1,5 @@
-"""Records to screen, made directly (the import pipeline has its own tests), and small helpers."""
+"""Records to screen, made directly (the import pipeline has its own tests), and small helpers
+shared by the tests of screening."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import hashlib
 from identification.constants import BatchStatus
 from identification.models import ImportBatch, Record, Search
 from reviews.models import Review
-from screening import services
+from screening import selectors, services
 from screening.constants import Stage
-from screening.models import ScreeningItem
+from screening.fulltext import services as fulltext
+from screening.models import ExclusionReason, ScreeningItem, Vote
+
+#: The smallest file the full-text checks take for a PDF.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 TITLES = [
     "Problem gambling and household debt: a cohort study",
@@ -61,10 +66,38 @@ def ta_items(review: Review) -> list[ScreeningItem]:
     )
 
 
+def vote(user, review: Review, item, decision, **kw) -> Vote:
+    return services.vote_cast(user=user, review=review, item=item, decision=decision, **kw)
+
+
+def status(item: ScreeningItem) -> str:
+    """The item's status as stored now."""
+    item.refresh_from_db()
+    return item.status
+
+
+def reason(review: Review, stage: str = Stage.TITLE_ABSTRACT, n: int = 0) -> ExclusionReason:
+    """The ``n``-th active exclusion reason of ``stage``."""
+    return selectors.reasons_for(review, stage)[n]
+
+
+def full_text_item(review: Review, reviewer_a, reviewer_b, *, attached_by=None) -> ScreeningItem:
+    """The first record, included at title and abstract by both reviewers, at full text; with a
+    link to its full text attached by ``attached_by`` when given."""
+    ta = ta_items(review)[0]
+    vote(reviewer_a, review, ta, "include")
+    vote(reviewer_b, review, ta, "include")
+    ft = ScreeningItem.objects.get(record=ta.record, stage=Stage.FULL_TEXT)
+    if attached_by is not None:
+        fulltext.report_attach(
+            user=attached_by, review=review, item=ft, url="https://example.org/paper.pdf"
+        )
+    return ft
+
+
 def sample_pk(review: Review, kind: str) -> int:
     """A sample object of ``kind`` under ``review`` for the access test (made once, reused)."""
     from screening.constants import Decision
-    from screening.models import ExclusionReason, Vote
 
     lead = review.memberships.filter(role="lead").first().user
     if not ScreeningItem.objects.filter(review=review, stage=Stage.FULL_TEXT).exists():

@@ -1,0 +1,76 @@
+"""Reads of screening that more than one caller needs, with blinding applied in one place.
+
+One module per concern: ``settings`` (a review's settings and reasons), ``policy`` (who may
+do what, and what blinding lets them see), ``queues`` (the conflict queue), ``progress``
+(counts of a stage, of a reviewer, of the dashboard), ``agreement`` (kappa), ``exports``
+(CSV) and ``boxes`` (the PRISMA diagram's screening boxes). The public names are all
+importable from here.
+"""
+
+from __future__ import annotations
+
+from screening.fulltext.selectors import report_of
+from screening.selectors.agreement import PairAgreement, StageAgreement, stage_agreement
+from screening.selectors.boxes import OpenDecisions, ScreeningBoxes, screening_boxes
+from screening.selectors.exports import (
+    AGREEMENT_CSV_COLUMNS,
+    VOTES_CSV_COLUMNS,
+    agreement_csv_rows,
+    votes_csv_rows,
+)
+from screening.selectors.policy import (
+    can_screen,
+    may_resolve,
+    may_resolve_some,
+    status_visible,
+    visible_votes,
+    votes_visible,
+)
+from screening.selectors.progress import (
+    COUNTER_TTL,
+    MyProgress,
+    MyVote,
+    ReviewerProgress,
+    StageProgress,
+    my_progress,
+    my_recent_votes,
+    records_screened,
+    reports_assessed,
+    stage_progress,
+)
+from screening.selectors.queues import conflicts_for
+from screening.selectors.settings import highlighter_for, reasons_for, settings_for
+
+__all__ = [
+    "AGREEMENT_CSV_COLUMNS",
+    "COUNTER_TTL",
+    "VOTES_CSV_COLUMNS",
+    "MyProgress",
+    "MyVote",
+    "OpenDecisions",
+    "PairAgreement",
+    "ReviewerProgress",
+    "ScreeningBoxes",
+    "StageAgreement",
+    "StageProgress",
+    "agreement_csv_rows",
+    "can_screen",
+    "conflicts_for",
+    "highlighter_for",
+    "may_resolve",
+    "may_resolve_some",
+    "my_progress",
+    "my_recent_votes",
+    "reasons_for",
+    "records_screened",
+    "report_of",
+    "reports_assessed",
+    "screening_boxes",
+    "settings_for",
+    "stage_agreement",
+    "stage_progress",
+    "status_visible",
+    "visible_votes",
+    "votes_csv_rows",
+    "votes_visible",
+]

@@ -1,0 +1,62 @@
+"""Writing an item's status: the one place that applies the settle/conflict rules to an item and
+moves a record included at title and abstract on to full text.
+
+Votes, resolutions, settings changes and full-text reports all change a status; each calls in
+here, inside its own transaction with the item locked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from screening import rules
+from screening.constants import SETTLED_STATUSES, ItemStatus, MaybePolicy, Stage
+from screening.models import ScreeningItem, ScreeningSettings
+
+_STATUS_OF_OUTCOME = {
+    rules.PENDING: ItemStatus.PENDING,
+    rules.CONFLICT: ItemStatus.CONFLICT,
+    rules.INCLUDED: ItemStatus.INCLUDED,
+    rules.EXCLUDED: ItemStatus.EXCLUDED,
+}
+
+
+def evaluate(
+    item: ScreeningItem,
+    settings_obj: ScreeningSettings,
+    votes: list[tuple[str, Any]] | None = None,
+) -> rules.Outcome:
+    """Apply the settle/conflict rules to a locked item and save what they say.
+
+    ``votes`` are the item's (decision, reason id) pairs in the order cast, when the caller
+    has them already.
+    """
+    if votes is None:
+        votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
+    outcome = rules.decide(
+        [d for d, _ in votes],
+        required=settings_obj.reviewers_per_record,
+        maybe_is_include=settings_obj.maybe_policy == MaybePolicy.INCLUDE,
+        reasons=[r for _, r in votes],
+        reasons_must_agree=settings_obj.reasons_required(item.stage),
+    )
+    set_status(item, _STATUS_OF_OUTCOME[outcome.status], reason_id=outcome.reason)
+    return outcome
+
+
+def set_status(item: ScreeningItem, status: str, *, reason_id: Any = None) -> None:
+    if status == item.status == ItemStatus.PENDING:
+        return  # the common case, a first vote of several: nothing to write
+    item.status = status
+    item.final_reason_id = reason_id if status == ItemStatus.EXCLUDED else None
+    item.settled_at = timezone.now() if status in SETTLED_STATUSES else None
+    item.save(update_fields=["status", "final_reason", "settled_at"])
+    if status == ItemStatus.INCLUDED and item.stage == Stage.TITLE_ABSTRACT:
+        # Included on title and abstract: the record moves on to full-text assessment.
+        ScreeningItem.objects.get_or_create(
+            record_id=item.record_id,
+            stage=Stage.FULL_TEXT,
+            defaults={"review_id": item.review_id},
+        )
