@@ -7,7 +7,7 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reporting: PRISMA 2020, exports and archives"
 
     def ready(self) -> None:
-        from reporting.prisma_data import studies_included
+        from reporting.selectors import studies_included
         from reviews.dashboard import card_set
 
         card_set("included", count=studies_included, url_name="reporting:prisma")

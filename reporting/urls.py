@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reporting import views
+from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 
 app_name = "reporting"
 
@@ -12,4 +13,15 @@ urlpatterns = [
     path("<slug:slug>/prisma.<str:fmt>", views.prisma_download, name="prisma_download"),
     path("<slug:slug>/records/export/", views.record_export, name="records_export"),
     path("<slug:slug>/exports/<str:name>/", views.report_export, name="report_export"),
+    # Screening's files, at the addresses of screening's pages.
+    path("<slug:slug>/screening/agreement.csv", views.agreement_csv, name="agreement_csv"),
+    *[
+        path(
+            f"<slug:slug>/screening/{STAGE_SEGMENTS[stage]}/votes.csv",
+            views.votes_csv,
+            {"stage": stage.value},
+            name=f"{STAGE_CODES[stage]}_votes_csv",
+        )
+        for stage in Stage
+    ],
 ]

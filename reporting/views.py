@@ -7,23 +7,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core import figures
 from core.forms import apply_errors
 from identification import selectors as record_selectors
 from identification.forms import record_filters
-from reporting import archive, exports, prisma, prisma_data
+from reporting import archive, exports, prisma, selectors, services
 from reporting.forms import ArchiveImportForm, PrismaEntryForm
 from reporting.models import PrismaEntry
 from reviews.access import has_role, require_role, review_for_user
 from reviews.constants import Role
+from screening.constants import STAGE_CODES, Stage
 
 CONTENT_TYPES = figures.CONTENT_TYPES | {"csv": "text/csv; charset=utf-8"}
 
 
 def prisma_file(review, fmt: str) -> bytes:
-    report = prisma_data.prisma_report(review=review)
+    report = selectors.prisma_report(review=review)
     if fmt == "csv":
         return prisma.to_prisma2020_csv(report.counts).encode("utf-8")
     # The figure for a paper carries no check panel; the page shows the check beside it.
@@ -38,7 +39,7 @@ def prisma_page(request, slug: str):
     entry = PrismaEntry.objects.filter(review=review).first()
     initial = {}
     if entry:
-        initial = {f: getattr(entry, f) for f in prisma_data.ENTRY_FIELDS}
+        initial = {f: getattr(entry, f) for f in services.ENTRY_FIELDS}
         initial["other_excluded"] = "\n".join(f"{r}, {n}" for r, n in entry.other_excluded)
     form = PrismaEntryForm(request.POST or None, initial=initial)
     status = 200
@@ -48,16 +49,14 @@ def prisma_page(request, slug: str):
         )
         if form.is_valid():
             try:
-                prisma_data.prisma_entry_update(
-                    actor=request.user, review=review, **form.cleaned_data
-                )
+                services.prisma_entry_update(actor=request.user, review=review, **form.cleaned_data)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, "Hand-entered PRISMA numbers saved.")
                 return redirect("reporting:prisma", slug=review.slug)
         status = 400
-    report = prisma_data.prisma_report(review=review)
+    report = selectors.prisma_report(review=review)
     context = {
         "review": review,
         "section": "prisma",
@@ -151,4 +150,31 @@ def review_audit_csv(request, slug: str):
         exports.audit_csv_rows(review=review), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{review.slug}-audit-log.csv"'
+    return response
+
+
+# --- Screening's files (their pages are screening's) ----------------------------------------
+
+
+@login_required
+@require_GET
+def agreement_csv(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    response = HttpResponse(
+        "".join(exports.agreement_csv_rows(review)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-agreement.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def votes_csv(request, slug: str, stage: str):
+    review = review_for_user(user=request.user, slug=slug)
+    response = StreamingHttpResponse(
+        exports.votes_csv_rows(user=request.user, review=review, stage=stage),
+        content_type="text/csv; charset=utf-8",
+    )
+    code = STAGE_CODES[Stage(stage)]
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-{code}-votes.csv"'
     return response

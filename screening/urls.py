@@ -20,7 +20,6 @@ def _stage_routes(stage: Stage) -> list:
         path(f"{seg}/undo/", views.undo, kw, name=f"{code}_undo"),
         path(f"{seg}/conflicts/", views.conflicts, kw, name=f"{code}_conflicts"),
         path(f"{seg}/conflicts/<int:pk>/resolve/", views.resolve, kw, name=f"{code}_resolve"),
-        path(f"{seg}/votes.csv", views.votes_csv, kw, name=f"{code}_votes_csv"),
         path(f"{seg}/reasons/add/", views.reason_add, kw, name=f"{code}_reason_add"),
     ]
 
@@ -29,7 +28,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("settings/", views.settings_page, name="settings"),
     path("agreement/", views.agreement, name="agreement"),
-    path("agreement.csv", views.agreement_csv, name="agreement_csv"),
     path("reasons/<int:pk>/", views.reason_edit, name="reason_edit"),
     path("reasons/<int:pk>/move/", views.reason_move, name="reason_move"),
     path("reasons/<int:pk>/delete/", views.reason_delete, name="reason_delete"),

@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -310,30 +309,6 @@ def agreement(request, slug: str):
     context["page"] = "agreement"
     context["reports"] = [selectors.stage_agreement(review, s) for s in Stage.values]
     return render(request, "screening/agreement.html", context)
-
-
-@login_required
-@require_GET
-def agreement_csv(request, slug: str):
-    review = review_for_user(user=request.user, slug=slug)
-    response = HttpResponse(
-        "".join(selectors.agreement_csv_rows(review)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{review.slug}-agreement.csv"'
-    return response
-
-
-@login_required
-@require_GET
-def votes_csv(request, slug: str, stage: str):
-    review = review_for_user(user=request.user, slug=slug)
-    response = StreamingHttpResponse(
-        selectors.votes_csv_rows(user=request.user, review=review, stage=stage),
-        content_type="text/csv; charset=utf-8",
-    )
-    code = STAGE_CODES[Stage(stage)]
-    response["Content-Disposition"] = f'attachment; filename="{review.slug}-{code}-votes.csv"'
-    return response
 
 
 # --- Settings and reasons ------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 One module per concern: ``settings`` (a review's settings and reasons), ``policy`` (who may
 do what, and what blinding lets them see), ``queues`` (the conflict queue), ``progress``
-(counts of a stage, of a reviewer, of the dashboard), ``agreement`` (kappa), ``exports``
-(CSV) and ``boxes`` (the PRISMA diagram's screening boxes). The public names are all
-importable from here.
+(counts of a stage, of a reviewer, of the dashboard), ``agreement`` (kappa) and ``boxes`` (the
+PRISMA diagram's screening boxes). The public names are all importable from here. Screening's
+CSV files (votes, agreement) are built with every other export, in ``reporting.exports``.
 """
 
 from __future__ import annotations
@@ -12,12 +12,6 @@ from __future__ import annotations
 from screening.fulltext.selectors import report_of
 from screening.selectors.agreement import PairAgreement, StageAgreement, stage_agreement
 from screening.selectors.boxes import OpenDecisions, ScreeningBoxes, screening_boxes
-from screening.selectors.exports import (
-    AGREEMENT_CSV_COLUMNS,
-    VOTES_CSV_COLUMNS,
-    agreement_csv_rows,
-    votes_csv_rows,
-)
 from screening.selectors.policy import (
     can_screen,
     may_resolve,
@@ -42,9 +36,7 @@ from screening.selectors.queues import conflicts_for
 from screening.selectors.settings import highlighter_for, reasons_for, settings_for
 
 __all__ = [
-    "AGREEMENT_CSV_COLUMNS",
     "COUNTER_TTL",
-    "VOTES_CSV_COLUMNS",
     "MyProgress",
     "MyVote",
     "OpenDecisions",
@@ -53,7 +45,6 @@ __all__ = [
     "ScreeningBoxes",
     "StageAgreement",
     "StageProgress",
-    "agreement_csv_rows",
     "can_screen",
     "conflicts_for",
     "highlighter_for",
@@ -71,6 +62,5 @@ __all__ = [
     "stage_progress",
     "status_visible",
     "visible_votes",
-    "votes_csv_rows",
     "votes_visible",
 ]

@@ -54,7 +54,7 @@ def test_load_demo_can_run_twice(db):
 
 def _check_screening_and_prisma(review):
     """Screening in progress with a conflict to resolve, and a PRISMA diagram that adds up."""
-    from reporting.prisma_data import prisma_report
+    from reporting.selectors import prisma_report
     from screening.constants import ItemStatus, Stage
     from screening.models import ScreeningItem
 

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from identification.models import Record, Search
-from reporting import prisma_data
+from reporting import selectors as reporting_selectors
+from reporting import services as reporting_services
 from reviews import services
 from screening.constants import ItemStatus, Stage
 from screening.models import ExclusionReason, ScreeningItem
@@ -92,7 +93,7 @@ def build_review(lead, review):
 
 def test_every_box_of_a_new_review_is_counted(lead, review):
     build_review(lead, review)
-    report = prisma_data.prisma_report(review=review)
+    report = reporting_selectors.prisma_report(review=review)
     c = report.counts
     assert c.databases == (("Scopus", 6), ("MEDLINE", 4))
     assert c.registers == (("ClinicalTrials.gov", 1),)
@@ -108,7 +109,7 @@ def test_every_box_of_a_new_review_is_counted(lead, review):
 
 def test_an_updated_review_with_other_methods_marks_hand_entered_boxes(lead, review):
     build_review(lead, review)
-    prisma_data.prisma_entry_update(
+    reporting_services.prisma_entry_update(
         actor=lead,
         review=review,
         is_update=True,
@@ -122,7 +123,7 @@ def test_an_updated_review_with_other_methods_marks_hand_entered_boxes(lead, rev
         other_excluded=[["Wrong population", 3]],
         other_included=2,
     )
-    c = prisma_data.prisma_report(review=review).counts
+    c = reporting_selectors.prisma_report(review=review).counts
     assert c.update.previous_studies == 7 and c.update.total_studies == 7 + 4
     assert (c.new_studies, c.new_reports) == (4, 4)
     assert c.other_methods.sources == (("Websites", 2), ("Citation searching", 4))
@@ -178,7 +179,7 @@ def test_unfinished_screening_is_warned_about(lead, review):
     pending.status = ItemStatus.PENDING
     pending.save()
     ScreeningItem.objects.filter(stage=Stage.TITLE_ABSTRACT).last().delete()
-    report = prisma_data.prisma_report(review=review)
+    report = reporting_selectors.prisma_report(review=review)
     assert "1 records have not entered title/abstract screening yet." in report.warnings
     assert "1 title/abstract conflicts await resolution." in report.warnings
     assert "1 full-text decisions are still open." in report.warnings

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from identification.models import Record
-from reporting.prisma_data import prisma_report
+from reporting.selectors import prisma_report
 from reviews.models import Review
 from screening import selectors, services
 from screening.constants import Stage

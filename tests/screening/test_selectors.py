@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from reporting import exports
 from screening import selectors, services
 from screening.constants import Stage
 
@@ -46,11 +47,9 @@ def test_the_vote_export_is_blinded_row_by_row(review, lead, reviewer_a, reviewe
     vote(reviewer_a, review, first, "include", note="a-note-1")
     vote(reviewer_b, review, first, "exclude", note="b-note-1")  # conflict
     vote(reviewer_b, review, second, "exclude", note="b-note-2")  # pending
-    text_a = "".join(
-        selectors.votes_csv_rows(user=reviewer_a, review=review, stage="title_abstract")
-    )
+    text_a = "".join(exports.votes_csv_rows(user=reviewer_a, review=review, stage="title_abstract"))
     assert "a-note-1" in text_a and "b-note" not in text_a
-    text_lead = "".join(selectors.votes_csv_rows(user=lead, review=review, stage="title_abstract"))
+    text_lead = "".join(exports.votes_csv_rows(user=lead, review=review, stage="title_abstract"))
     assert "b-note-1" in text_lead  # in conflict: the lead resolves
     assert "b-note-2" not in text_lead  # pending: blinded even for the lead
 
@@ -104,7 +103,7 @@ def test_agreement_uses_settled_records_only(review, lead, reviewer_a, reviewer_
     assert pair.table.n == 4 and pair.kappa.kappa == pytest.approx(0.5)
     assert report.pooled.kappa == pytest.approx(0.5)
     assert report.fleiss is None
-    csv_text = "".join(selectors.agreement_csv_rows(review))
+    csv_text = "".join(exports.agreement_csv_rows(review))
     assert "reviewer_a,reviewer_b,4,1,1,0,2,75.00,0.5000" in csv_text
 
 

@@ -8,21 +8,16 @@ diagram marks those boxes as entered by hand.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 
-from core.audit import audit_record
 from identification.constants import SourceKind
 from identification.models import Record, Search
 from reporting import prisma
+from reporting.exports import included_records
 from reporting.models import PrismaEntry
-from reviews.access import require_role
-from reviews.constants import Role
 from reviews.models import Review
 
 
@@ -53,17 +48,6 @@ def _identified(review: Review) -> tuple[tuple[tuple[str, int], ...], tuple[tupl
         bucket = per[kind]
         bucket[name] = bucket.get(name, 0) + n
     return _named(per[SourceKind.DATABASE].items()), _named(per[SourceKind.REGISTER].items())
-
-
-def _reasons(items) -> tuple[tuple[str, int], ...]:
-    counter: Counter[str] = Counter()
-    order: list[str] = []
-    for label, position in items.values_list("final_reason__label", "final_reason__position"):
-        label = label or "No reason recorded"
-        if label not in counter:
-            order.append((position if position is not None else 10**6, label))
-        counter[label] += 1
-    return tuple((label, counter[label]) for _, label in sorted(order))
 
 
 def prisma_report(*, review: Review) -> PrismaReport:
@@ -144,64 +128,6 @@ def prisma_report(*, review: Review) -> PrismaReport:
     return PrismaReport(counts=counts, issues=issues, warnings=warnings)
 
 
-ENTRY_FIELDS = (
-    "is_update",
-    "previous_studies",
-    "previous_reports",
-    "websites",
-    "organisations",
-    "citation_searching",
-    "other_sought",
-    "other_not_retrieved",
-    "other_assessed",
-    "other_excluded",
-    "other_included",
-)
-
-
-def prisma_entry_update(*, actor, review: Review, **values: Any) -> PrismaEntry:
-    """Save the hand-entered PRISMA numbers (lead only)."""
-    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit the PRISMA entries")
-    unknown = set(values) - set(ENTRY_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    for name, value in values.items():
-        if name == "is_update":
-            if not isinstance(value, bool):
-                raise ValidationError({name: "Must be true or false."})
-        elif name == "other_excluded":
-            if not isinstance(value, list) or not all(
-                isinstance(r, list | tuple)
-                and len(r) == 2
-                and isinstance(r[0], str)
-                and r[0].strip()
-                and isinstance(r[1], int)
-                and r[1] >= 0
-                for r in value
-            ):
-                raise ValidationError({name: "Give one 'reason, number' per line."})
-        elif value is not None and (not isinstance(value, int) or value < 0 or value > 10**9):
-            raise ValidationError({name: "Must be a whole number, 0 or more."})
-        elif value is None and name not in ("websites", "organisations", "citation_searching"):
-            raise ValidationError({name: "This number is required."})
-    with transaction.atomic():
-        entry, _ = PrismaEntry.objects.select_for_update().get_or_create(review=review)
-        changes = {}
-        for name, value in values.items():
-            if getattr(entry, name) != value:
-                changes[name] = [getattr(entry, name), value]
-                setattr(entry, name, value)
-        entry.updated_by = actor
-        entry.save()
-        if changes:
-            audit_record(
-                actor=actor, review=review, verb="edited PRISMA entries", obj=entry, changes=changes
-            )
-    return entry
-
-
 def studies_included(review: Review) -> int:
     """The dashboard's count: studies included (one per included report until extraction)."""
-    from reporting.exports import included_records
-
     return included_records(review=review).count()

@@ -10,9 +10,7 @@ from core.spreadsheet import spreadsheet_safe
 from reviews.models import Review
 from screening.constants import ItemStatus, Stage
 from screening.models import Vote
-from screening.selectors.agreement import stage_agreement
-from screening.selectors.policy import may_resolve, status_visible
-from screening.selectors.settings import settings_for
+from screening.selectors import may_resolve, settings_for, stage_agreement, status_visible
 
 AGREEMENT_CSV_COLUMNS = [
     "stage",
