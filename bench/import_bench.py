@@ -24,10 +24,8 @@ Usage: .venv/bin/python bench/import_bench.py [--sizes 10000,100000,200000] [--r
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -37,7 +35,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import LOCAL_POSTGRES, ROOT, SHARED_DATA, machine, peak_rss_mb, psql, timed
+from _common import (
+    LOCAL_POSTGRES,
+    ROOT,
+    SHARED_DATA,
+    machine,
+    peak_rss_mb,
+    psql,
+    ris_records,
+    timed,
+    write_ris_copies,
+    write_scopus_csv_copies,
+)
 
 SHARED = SHARED_DATA / "exports"
 RIS_SOURCES = [
@@ -49,38 +58,13 @@ CSV_SOURCE = "metaknowledge__scopus_testing.csv"
 BENCH_DB = "evident_import_bench"
 
 
-def _ris_records(text: str) -> list[str]:
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
-    parts = re.split(r"(?m)^ER  -.*\n?", text)
-    return [p.strip("\n") + "\nER  - \n" for p in parts if "TY  -" in p]
-
-
 def build_ris(n: int, path: Path) -> None:
-    pool: list[str] = []
-    for name in RIS_SOURCES:
-        pool.extend(_ris_records((SHARED / name).read_text(encoding="utf-8", errors="replace")))
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        for i in range(n):
-            record = pool[i % len(pool)]
-            record = re.sub(r"(?m)^(TI|T1)  - (.*)$", rf"\1  - \2 [copy {i}]", record, count=1)
-            out.write(record + "\n")
+    records = ris_records([SHARED / name for name in RIS_SOURCES])
+    write_ris_copies(records, n, path, lambda i, title: f"{title} [copy {i}]")
 
 
 def build_csv(n: int, path: Path) -> None:
-    with (SHARED / CSV_SOURCE).open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    header, body = rows[0], rows[1:]
-    title = header.index("Title")
-    # Screening exports leave out cited references (12 kB a row here, 2.4 GB at 200k rows).
-    references = header.index("References")
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(header)
-        for i in range(n):
-            row = list(body[i % len(body)])
-            row[title] = f"{row[title]} [copy {i}]"
-            row[references] = ""
-            writer.writerow(row)
+    write_scopus_csv_copies(SHARED / CSV_SOURCE, n, path, lambda i, title: f"{title} [copy {i}]")
 
 
 # --- child processes --------------------------------------------------------------------------

@@ -19,13 +19,20 @@ This measures parsing only; bench/import_bench.py (Django side) adds the databas
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, peak_rss_mb, timed
+from _common import (
+    ROOT,
+    machine,
+    peak_rss_mb,
+    ris_records,
+    timed,
+    write_ris_copies,
+    write_scopus_csv_copies,
+)
 
 SOURCES_RIS = [
     ROOT / "tests/data/exports/synthesisr__scopus.ris",
@@ -37,51 +44,17 @@ OUT = Path("/tmp/evident_import_bench")
 SIZES = (10_000, 100_000, 200_000)
 
 
-def _ris_blocks() -> list[str]:
-    blocks = []
-    for path in SOURCES_RIS:
-        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-        for block in re.split(r"\nER  - ?\n", text):
-            block = block.strip("\n")
-            if block.startswith("TY  - "):
-                blocks.append(block)
-    return blocks
-
-
 def build_ris(count: int) -> Path:
     path = OUT / f"scopus_{count}.ris"
-    if path.exists():
-        return path
-    blocks = _ris_blocks()
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        for i in range(count):
-            # Number the titles so no two records are identical (as in a real large search).
-            block = blocks[i % len(blocks)].replace("\nTI  - ", f"\nTI  - [{i}] ", 1)
-            out.write(block)
-            out.write("\nER  - \n\n")
+    if not path.exists():
+        write_ris_copies(ris_records(SOURCES_RIS), count, path, lambda i, title: f"[{i}] {title}")
     return path
 
 
 def build_csv(count: int) -> Path:
     path = OUT / f"scopus_{count}.csv"
-    if path.exists():
-        return path
-    import csv
-
-    with SOURCE_CSV.open(encoding="utf-8-sig", newline="") as source:
-        rows = list(csv.reader(source))
-    header, body = rows[0], rows[1:]
-    title = header.index("Title")
-    # Screening exports leave out cited references (12 kB a row here, 2.4 GB at 200k rows).
-    references = header.index("References")
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(header)
-        for i in range(count):
-            row = list(body[i % len(body)])
-            row[title] = f"[{i}] {row[title]}"
-            row[references] = ""
-            writer.writerow(row)
+    if not path.exists():
+        write_scopus_csv_copies(SOURCE_CSV, count, path, lambda i, title: f"[{i}] {title}")
     return path
 
 
