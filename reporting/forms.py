@@ -56,5 +56,8 @@ class ArchiveImportForm(forms.Form):
         required=False,
         max_length=80,
         label="Address of the new review",
-        help_text="Left empty, the archive's own address is used.",
+        help_text=(
+            "Lower-case letters, digits and hyphens. Left empty, the archive's own address is "
+            "used if it is free."
+        ),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -14,7 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive", metavar="FILE.zip")
-        parser.add_argument("--slug", default=None, help="address of the new review")
+        parser.add_argument(
+            "--slug",
+            default=None,
+            help="address of the new review (default: the archive's own, if free and valid)",
+        )
         parser.add_argument("--user", default=None, help="who imports (for the audit log)")
 
     def handle(self, *args, **opts):
@@ -23,11 +29,16 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=opts["user"]).first()
             if actor is None:
                 raise CommandError(f"No user {opts['user']!r}.")
+        path = Path(opts["archive"])
         try:
-            with open(opts["archive"], "rb") as fh:
-                review = review_import(stream=fh, slug=opts["slug"], actor=actor)
+            fh = path.open("rb")
         except OSError as exc:
-            raise CommandError(f"Cannot read {opts['archive']}: {exc.strerror}") from None
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+            raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
+        # Only opening the file is "cannot read": an error while storing the review's files
+        # (a full disk) is the site's own, and shows as such.
+        with fh:
+            try:
+                review = review_import(stream=fh, slug=opts["slug"], actor=actor)
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"Imported review '{review.title}' at /reviews/{review.slug}/")
