@@ -1,18 +1,26 @@
-"""Site-wide pages: home, sign-up, health check, the 403 page. Login, logout and password change
-are Django's own views (see config/urls.py)."""
+"""Site-wide pages: home, sign-up, login (with its rate limits), the API's token, health check,
+the 403 page. Logout and password change are Django's own views (see config/urls.py)."""
 
 from __future__ import annotations
+
+import math
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 
-from core import services
-from core.forms import SignupForm
+from core import ratelimit, services
+from core.forms import LoginForm, SignupForm
 
 
 def home(request):
@@ -31,7 +39,8 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = services.account_create(
             username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
+            # "" when the address is taken: the answer is the same (see SignupForm).
+            email=form.account_email(),
             password=form.cleaned_data["password1"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -42,6 +51,53 @@ def signup(request):
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the login rate limits (``core.ratelimit``): past them, the form
+    says "Too many failed attempts; try again in N minutes" with status 429 and Retry-After."""
+
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.blocked_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.blocked_for)
+        return response
+
+
+class ObtainAuthTokenView(ObtainAuthToken):
+    """The API token for a username and password, under the same login rate limits as the
+    login page (one count for both): past them, 429 with Retry-After and a message."""
+
+    throttle_classes = [ratelimit.LoginThrottle]
+
+    def throttled(self, request, wait):
+        wait = math.ceil(wait or settings.EVIDENT_LOGIN_WINDOW_SECONDS)
+        exc = exceptions.Throttled(detail=ratelimit.message(wait))
+        exc.wait = wait  # for the Retry-After header, without DRF's own sentence
+        raise exc
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("AuthTokenOut", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong username or password."),
+            429: OpenApiResponse(description="Too many failed attempts; try again later."),
+        }
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        username = ratelimit.username_of(request.data)
+        if not serializer.is_valid():
+            # A guess is a username with a password; a half-filled request is not counted.
+            password = request.data.get("password") if hasattr(request.data, "get") else None
+            if username and password:
+                ratelimit.failure_record(request, username)
+            raise exceptions.ValidationError(serializer.errors)
+        ratelimit.success_record(request, username)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 def permission_denied(request, exception=None):

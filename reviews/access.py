@@ -72,6 +72,20 @@ def require_role(*, user, review: Review, roles: Iterable[str], action: str = "d
         raise PermissionDenied(f"Only a member with one of these roles may {action}: {wanted}.")
 
 
+def sees_emails(*, user, review: Review) -> bool:
+    """Members' e-mail addresses are for the review's leads (who add people by them); other
+    members see usernames and names only."""
+    return Role.LEAD in roles_of(user=user, review=review)
+
+
+def sees_job_details(*, user, review: Review, job) -> bool:
+    """A job's parameters, and its error (which may repeat them: a bulk add names the address
+    it could not find), are for the review's leads and for whoever started the job."""
+    if job.created_by_id is not None and job.created_by_id == getattr(user, "pk", None):
+        return True
+    return Role.LEAD in roles_of(user=user, review=review)
+
+
 def scoped_get(queryset: models.QuerySet[M], *, review: Review, pk, field: str = "review") -> M:
     """Fetch one object that belongs to ``review``; a forged or foreign id gives ``Http404``."""
     try:

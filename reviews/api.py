@@ -12,7 +12,13 @@ from rest_framework.response import Response
 
 from core.models import Job
 from reviews import selectors, services
-from reviews.access import require_role, review_for_user, scoped_get
+from reviews.access import (
+    require_role,
+    review_for_user,
+    scoped_get,
+    sees_emails,
+    sees_job_details,
+)
 from reviews.constants import Role
 from reviews.models import Membership
 from reviews.serializers import (
@@ -94,6 +100,10 @@ class MembershipViewSet(
 
     serializer_class = MembershipSerializer
 
+    def get_serializer_context(self):
+        show = sees_emails(user=self.request.user, review=self.get_review())
+        return {**super().get_serializer_context(), "show_emails": show}
+
     def get_queryset(self):
         return Membership.objects.filter(review=self.get_review()).select_related(
             "user", "added_by"
@@ -116,7 +126,8 @@ class MembershipViewSet(
             identifier=payload.validated_data["user"],
             roles=payload.validated_data["roles"],
         )
-        return Response(MembershipSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
+        data = MembershipSerializer(added, many=True, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.membership_remove(
@@ -128,6 +139,14 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ReviewScopedV
     """Background jobs of the review, with their progress."""
 
     serializer_class = JobSerializer
+
+    def get_serializer_context(self):
+        user, review = self.request.user, self.get_review()
+
+        def job_details(job: Job) -> bool:
+            return sees_job_details(user=user, review=review, job=job)
+
+        return {**super().get_serializer_context(), "job_details": job_details}
 
     def get_queryset(self):
         return selectors.jobs_of(review=self.get_review())
@@ -147,7 +166,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ReviewScopedV
             params=payload.validated_data["params"],
         )
         job = Job.objects.get(pk=job.pk)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        data = JobSerializer(job, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
 
 class AuditEventViewSet(mixins.ListModelMixin, ReviewScopedViewSet):

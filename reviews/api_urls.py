@@ -1,7 +1,7 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from core.views import ObtainAuthTokenView
 from reviews import api
 
 router = SimpleRouter()
@@ -14,7 +14,7 @@ job_detail = api.JobViewSet.as_view({"get": "retrieve"})
 audit_list = api.AuditEventViewSet.as_view({"get": "list"})
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainAuthTokenView.as_view(), name="api-token"),
     *router.urls,
     path("reviews/<slug:slug>/memberships/", member_list, name="api-membership-list"),
     path("reviews/<slug:slug>/memberships/<int:pk>/", member_detail, name="api-membership-detail"),

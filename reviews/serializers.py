@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import AuditEvent, Job
@@ -34,14 +35,25 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
+    """A team row. ``email`` only with ``show_emails`` in the context (the reader is a lead:
+    ``reviews.access.sees_emails``); null otherwise."""
+
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.CharField(source="user.email", read_only=True)
-    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+    email = serializers.SerializerMethodField(
+        help_text="The member's e-mail address; shown to the review's leads only (else null)."
+    )
+    added_by = serializers.CharField(
+        source="added_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Membership
         fields = ["id", "username", "email", "role", "added_by", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, membership: Membership) -> str | None:
+        return membership.user.email if self.context.get("show_emails") else None
 
 
 class MembershipCreateSerializer(serializers.Serializer):
@@ -52,7 +64,19 @@ class MembershipCreateSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    """A job and its progress. ``params`` and ``error`` (which may repeat the parameters) only
+    for readers the context's ``job_details`` allows (``reviews.access.sees_job_details``: the
+    review's leads and whoever started the job); null for other members."""
+
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
+    params = serializers.SerializerMethodField(
+        help_text="Shown to the review's leads and to whoever started the job (else null)."
+    )
+    error = serializers.SerializerMethodField(
+        help_text='Why the job failed ("" if it did not); null where params are hidden.'
+    )
 
     class Meta:
         model = Job
@@ -71,6 +95,18 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def _shows_details(self, job: Job) -> bool:
+        allowed = self.context.get("job_details")
+        return bool(allowed and allowed(job))
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_params(self, job: Job) -> dict | None:
+        return job.params if self._shows_details(job) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_error(self, job: Job) -> str | None:
+        return job.error if self._shows_details(job) else None
 
 
 class JobCreateSerializer(serializers.Serializer):

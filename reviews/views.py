@@ -13,7 +13,14 @@ from core.forms import apply_errors
 from core.htmx import is_htmx
 from core.models import Job
 from reviews import selectors, services
-from reviews.access import has_role, require_role, review_for_user, roles_of, scoped_get
+from reviews.access import (
+    has_role,
+    require_role,
+    review_for_user,
+    roles_of,
+    scoped_get,
+    sees_job_details,
+)
 from reviews.constants import ROLE_HELP, Role
 from reviews.dashboard import card_summaries
 from reviews.forms import MemberAddForm, MemberBulkAddForm, ReviewCreateForm, ReviewSettingsForm
@@ -197,4 +204,11 @@ def job_detail(request, slug: str, pk: int):
     review = review_for_user(user=request.user, slug=slug)
     job = scoped_get(Job.objects.select_related("created_by"), review=review, pk=pk)
     template = "reviews/fragments/job_progress.html" if is_htmx(request) else "reviews/job.html"
-    return render(request, template, {"review": review, "job": job, "section": "jobs"})
+    context = {
+        "review": review,
+        "job": job,
+        # Parameters and the error (which may repeat them): leads and whoever started the job.
+        "show_details": sees_job_details(user=request.user, review=review, job=job),
+        "section": "jobs",
+    }
+    return render(request, template, context)

@@ -13,6 +13,7 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from reviews import services
@@ -35,6 +36,13 @@ def require_service(available: bool, reason: str, *, service: str) -> None:
     if service in required or "all" in required:
         pytest.fail(f"required service {service!r} missing: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: the login rate limits count failures there."""
+    cache.clear()
+    yield
 
 
 def make_user(username: str, email: str | None = None):

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -105,6 +106,16 @@ LOGIN_REDIRECT_URL = "reviews:list"
 LOGOUT_REDIRECT_URL = "login"
 # Site setting: whether anyone may create an account. Closed sites add users in the admin.
 EVIDENT_SIGNUP_OPEN = env_bool("EVIDENT_SIGNUP_OPEN", True)
+# Login rate limits (core/ratelimit.py; the login page, the admin's and the API token share
+# them): this many failed logins for one account, or from one client address, within the
+# window refuse every login for it, the right password included, until the window ends.
+EVIDENT_LOGIN_ATTEMPTS = env_int("EVIDENT_LOGIN_ATTEMPTS", 10, minimum=1)
+EVIDENT_LOGIN_ADDRESS_ATTEMPTS = env_int("EVIDENT_LOGIN_ADDRESS_ATTEMPTS", 50, minimum=1)
+EVIDENT_LOGIN_WINDOW_SECONDS = env_int("EVIDENT_LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Trusted proxies in front of the application: 0 takes the client's address from the
+# connection and ignores X-Forwarded-For (which clients can forge); N takes the address the
+# N-th proxy from the application saw. Production expects one (its TLS proxy).
+EVIDENT_NUM_PROXIES = env_int("EVIDENT_NUM_PROXIES", 0, minimum=0)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -137,6 +148,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
+# --- Cache ----------------------------------------------------------------------------------
+# The login rate limits count failures here. Without CACHE_URL each process counts for itself
+# (local memory); CACHE_URL=redis://host:6379/1 shares the count between gunicorn's workers.
+CACHE_URL = env_str("CACHE_URL") or ""
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a redis://, rediss:// or unix:// URL, got {CACHE_URL!r}"
+    )
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or ""
 # Without a broker, tasks run in the calling process (the zero-setup default).
@@ -164,8 +191,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # DRF's limit/offset with a ceiling on ?limit= (core/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "NUM_PROXIES": EVIDENT_NUM_PROXIES,
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

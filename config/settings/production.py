@@ -12,6 +12,9 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
         'e.g. python -c "import secrets; print(secrets.token_urlsafe(64))"'
     )
 DEBUG = False
+# Behind the TLS proxy the settings below expect, the client's address is the one it saw.
+EVIDENT_NUM_PROXIES = env_int("EVIDENT_NUM_PROXIES", 1, minimum=0)
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": EVIDENT_NUM_PROXIES}  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

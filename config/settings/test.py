@@ -15,6 +15,8 @@ ALLOWED_HOSTS = ["*"]
 # Even when a broker is configured (the PostgreSQL CI run), tests run jobs eagerly by default;
 # the worker tests switch this off for themselves and go through the real broker and worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# Login rate limits count in this process's memory, whatever CACHE_URL says; tests clear it.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
