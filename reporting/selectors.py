@@ -19,6 +19,7 @@ from reporting import prisma
 from reporting.exports import included_records
 from reporting.models import PrismaEntry
 from reviews.models import Review
+from screening.selectors.policy import conflicts_hidden_from
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ def _identified(review: Review) -> tuple[tuple[tuple[str, int], ...], tuple[tupl
     return _named(per[SourceKind.DATABASE].items()), _named(per[SourceKind.REGISTER].items())
 
 
-def prisma_report(*, review: Review) -> PrismaReport:
-    """Count every box, check the arithmetic, and say what is still unfinished."""
+def prisma_report(*, review: Review, user=None) -> PrismaReport:
+    """Count every box, check the arithmetic, and say what is still unfinished.
+
+    ``user``, when given, is the reader of the warnings: screening's blinding decides whether
+    they may see how many records are in conflict.
+    """
     from screening.selectors import screening_boxes
 
     databases, registers = _identified(review)
@@ -116,13 +121,17 @@ def prisma_report(*, review: Review) -> PrismaReport:
         warnings.append(
             f"{not_in_screening} records have not entered title/abstract screening yet."
         )
+    # A reader to whom blinding hides conflicts (a voter above all) is told how many decisions
+    # are open, never how many are conflicts: that count moves when the other vote disagrees.
+    conflicts_shown = user is None or conflicts_hidden_from(user=user, review=review) is None
     for label, still_open in (
         ("title/abstract", boxes.title_abstract_open),
         ("full-text", boxes.full_text_open),
     ):
-        if still_open.pending:
-            warnings.append(f"{still_open.pending} {label} decisions are still open.")
-        if still_open.conflicts:
+        pending = still_open.pending + (0 if conflicts_shown else still_open.conflicts)
+        if pending:
+            warnings.append(f"{pending} {label} decisions are still open.")
+        if conflicts_shown and still_open.conflicts:
             warnings.append(f"{still_open.conflicts} {label} conflicts await resolution.")
     issues = prisma.check_consistency(counts, warnings=warnings)
     return PrismaReport(counts=counts, issues=issues, warnings=warnings)

@@ -56,7 +56,7 @@ def prisma_page(request, slug: str):
                 messages.success(request, "Hand-entered PRISMA numbers saved.")
                 return redirect("reporting:prisma", slug=review.slug)
         status = 400
-    report = selectors.prisma_report(review=review)
+    report = selectors.prisma_report(review=review, user=request.user)
     context = {
         "review": review,
         "section": "prisma",

@@ -18,6 +18,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import LimitOffsetPagination
 from reviews.access import has_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
@@ -37,6 +38,8 @@ from screening.serializers import (
     VotePageSerializer,
     VoteSerializer,
 )
+
+MAX_LIMIT = LimitOffsetPagination.max_limit
 
 
 class _ListSchema(AutoSchema):
@@ -141,12 +144,15 @@ class VoteListAPI(_StageAPI):
             .order_by("-updated_at", "-pk")
         )
         try:
-            limit = max(1, min(int(request.query_params.get("limit", 100)), 1000))
+            limit = max(1, min(int(request.query_params.get("limit", 100)), MAX_LIMIT))
             offset = max(0, int(request.query_params.get("offset", 0)))
         except ValueError:
             limit, offset = 100, 0
-        page = votes[offset : offset + limit]
-        return Response({"count": votes.count(), "results": VoteSerializer(page, many=True).data})
+        count = votes.count()
+        # An offset past the end is an empty page without asking the database: 2**63 or more
+        # does not fit the database's OFFSET.
+        page = votes[offset : offset + limit] if offset < count else []
+        return Response({"count": count, "results": VoteSerializer(page, many=True).data})
 
     @extend_schema(request=VoteInputSerializer, responses={201: VoteCastOutSerializer})
     def post(self, request, slug, stage):
@@ -283,7 +289,8 @@ class ProgressAPI(_StageAPI):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug, stage):
         review = self.get_review()
-        progress = selectors.stage_progress(review, stage)
+        # Blinded: the counts as this person may see them (see ``selectors.stage_progress``).
+        progress = selectors.stage_progress(review, stage, user=request.user)
         data = asdict(progress)
         if not has_role(user=request.user, review=review, roles=[Role.LEAD]):
             # Who is in how many conflicts would let a voter work out a blinded vote.

@@ -29,7 +29,9 @@ class ScreeningRecordSerializer(serializers.ModelSerializer):
 
 class VoteSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
-    reason_label = serializers.CharField(source="reason.label", read_only=True, default=None)
+    reason_label = serializers.CharField(
+        source="reason.label", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Vote

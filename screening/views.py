@@ -134,7 +134,8 @@ def stage_home(request, slug: str, stage: str):
     """Progress of one stage: screened, remaining, conflicts, per reviewer."""
     review = review_for_user(user=request.user, slug=slug)
     context = _base_context(request, review, stage)
-    context["progress"] = selectors.stage_progress(review, stage)
+    # The counts as this person may see them (blinding hides a voter's own conflicts).
+    context["progress"] = selectors.stage_progress(review, stage, user=request.user)
     context["settings"] = selectors.settings_for(review)
     if context["can_screen"]:
         context["my_votes"] = selectors.my_recent_votes(

@@ -8,6 +8,7 @@ transaction and records an audit event. Assessing the report is a vote at the fu
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,9 +33,40 @@ from screening.models import ScreeningItem
 from screening.services._common import SCREEN_ROLES, check_item, item_repr
 from screening.services._status import set_status
 
+#: A PDF header: ``%PDF-`` and a version (``1.7``, ``2.0``).
+_PDF_HEADER = re.compile(rb"%PDF-(\d\.\d)?")
+#: What marks a file as HTML (or SVG, XML) that a browser would render: not in front of a PDF.
+_MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|svg|iframe|object|embed|meta|\?xml)",
+                     re.IGNORECASE)  # fmt: skip
+#: Readers look for ``%%EOF`` within the last kilobyte; the cross-reference pointer and the
+#: trailer come just before it.
+PDF_TAIL_WINDOW = 1024
+PDF_TRAILER_WINDOW = 16 * 1024
+
+
+def _pdf_structure_error(head: bytes, tail: bytes, trailer: bytes) -> str | None:
+    """Why a file is not a PDF, from its first kilobyte, last kilobyte and last 16 KB.
+
+    A PDF starts with ``%PDF-`` at byte 0, or a little later (after junk some mailers add) but
+    then with its version; nothing that makes it a web page (``<html``, ``<script`` ...) comes
+    before that header; and it ends as a PDF does: ``%%EOF`` in its last kilobyte, after a
+    ``startxref`` pointer or a ``trailer`` (or ``xref``) section. A file that merely contains
+    ``%PDF-`` in its first kilobyte (an HTML page with the header in a comment) is not one.
+    """
+    header = _PDF_HEADER.search(head)
+    if header is None or (header.start() > 0 and header.group(1) is None):
+        return "This is not a PDF (it does not start with a %PDF header)."
+    if _MARKUP.search(head, 0, header.start()):
+        return "This is not a PDF: it starts as a web page (HTML) and only contains a PDF header."
+    if b"%%EOF" not in tail:
+        return "This is not a complete PDF: its end (%%EOF) is missing; the file may be cut off."
+    if not any(marker in trailer for marker in (b"startxref", b"trailer", b"xref")):
+        return "This is not a complete PDF: its end has no cross-reference table or trailer."
+    return None
+
 
 def _check_pdf(upload) -> tuple[str, int]:
-    """Size, PDF signature and SHA-256 of an uploaded file; ``ValidationError`` if not a PDF."""
+    """Size, structure and SHA-256 of an uploaded file; ``ValidationError`` if not a PDF."""
     size = getattr(upload, "size", None)
     if size is None:
         raise ValidationError({"file": "No file was received."})
@@ -47,8 +79,11 @@ def _check_pdf(upload) -> tuple[str, int]:
         )  # fmt: skip
     upload.seek(0)
     head = upload.read(PDF_MAGIC_WINDOW)
-    if b"%PDF-" not in head:
-        raise ValidationError({"file": "This is not a PDF (it does not start with %PDF)."})
+    upload.seek(max(0, size - PDF_TRAILER_WINDOW))
+    trailer = upload.read(PDF_TRAILER_WINDOW)
+    error = _pdf_structure_error(head, trailer[-PDF_TAIL_WINDOW:], trailer)
+    if error is not None:
+        raise ValidationError({"file": error})
     upload.seek(0)
     digest = hashlib.sha256()
     for chunk in (
@@ -70,8 +105,9 @@ def report_attach(
 ) -> FullTextReport:
     """Attach the full text of a record at the full-text stage: a PDF upload or a link.
 
-    The file is checked (size, the %PDF signature) and stored through Django's storage under a
-    name made from its hash; a report marked not retrieved becomes available again.
+    The file is checked (its size and a PDF's structure: see :func:`_pdf_structure_error`) and
+    stored through Django's storage under a name made from its hash; a report marked not
+    retrieved becomes available again.
     """
     require_role(user=user, review=review, roles=SCREEN_ROLES, action="attach full texts")
     _full_text_item(review, item)

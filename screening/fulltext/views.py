@@ -104,7 +104,12 @@ def report_not_retrieved(request, slug: str, pk: int):
 @login_required
 @require_GET
 def report_file(request, slug: str, pk: int):
-    """The stored PDF, to members of the review only (never a public media URL)."""
+    """The stored PDF, to members of the review only (never a public media URL).
+
+    Always a download (``Content-Disposition: attachment``), always ``application/pdf`` with
+    ``nosniff``, and sandboxed by its Content-Security-Policy: an uploaded file is never
+    rendered by the browser as a page of this site, whatever it holds.
+    """
     review = review_for_user(user=request.user, slug=slug)
     item = _ft_item(review, pk)
     report = report_of(item.record)
@@ -113,8 +118,10 @@ def report_file(request, slug: str, pk: int):
     response = FileResponse(
         report.file.open("rb"),
         content_type="application/pdf",
-        as_attachment=False,
+        as_attachment=True,
         filename=f"record-{item.record_id}.pdf",
     )
+    response["Content-Type"] = "application/pdf"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

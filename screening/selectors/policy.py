@@ -5,11 +5,13 @@ Every page, API answer and export asks here, so that blinding is applied in one 
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, Q
+
 from reviews.access import has_role, roles_of
 from reviews.constants import Role
 from reviews.models import Review
 from screening.constants import ItemStatus, ResolverPolicy
-from screening.models import ScreeningItem, Vote
+from screening.models import ScreeningItem, Vote, VoteEvent
 from screening.selectors.settings import settings_for
 
 
@@ -26,10 +28,33 @@ def may_resolve_some(*, user, review: Review) -> bool:
     return policy != ResolverPolicy.LEADS and Role.REVIEWER in held
 
 
+def participants(item: ScreeningItem) -> set[int]:
+    """Everyone who has voted on ``item``: its voters now, and those who withdrew a vote.
+
+    A reviewer who voted and then withdrew is no "third person": they may have seen the record
+    go to conflict and must not be able to open it (and the other vote) as a resolver.
+    """
+    now = set(item.votes.values_list("reviewer_id", flat=True))
+    past = item.vote_events.filter(reviewer__isnull=False).values_list("reviewer_id", flat=True)
+    return now | set(past)
+
+
+def participants_of(items: list[ScreeningItem]) -> dict[int, set[int]]:
+    """:func:`participants` of many items in one query (their votes are prefetched)."""
+    found: dict[int, set[int]] = {i.pk: {v.reviewer_id for v in i.votes.all()} for i in items}
+    events = VoteEvent.objects.filter(item__in=[i.pk for i in items], reviewer__isnull=False)
+    for item_id, reviewer_id in events.values_list("item_id", "reviewer_id").distinct():
+        found[item_id].add(reviewer_id)
+    return found
+
+
 def may_resolve(
     *, user, review: Review, item: ScreeningItem, voters: set[int] | None = None
 ) -> bool:
-    """Whether ``user`` may resolve ``item``'s conflict under the review's policy."""
+    """Whether ``user`` may resolve ``item``'s conflict under the review's policy.
+
+    ``voters``: the item's :func:`participants`, when the caller has them already.
+    """
     held = roles_of(user=user, review=review)
     if Role.LEAD in held:
         return True
@@ -40,9 +65,34 @@ def may_resolve(
         return True
     if policy == ResolverPolicy.THIRD:
         if voters is None:
-            voters = set(item.votes.values_list("reviewer_id", flat=True))
+            voters = participants(item)
         return user.pk not in voters
     return False
+
+
+def conflicts_hidden_from(*, user, review: Review) -> Q | None:
+    """Which records in conflict ``user`` must be shown as still awaiting votes, as a filter
+    on items; ``None`` when the user sees every conflict as one.
+
+    :func:`status_visible` for counts: a conflict is shown as a conflict only to whom its votes
+    are visible (a lead, or a reviewer allowed to resolve it). To everyone else, a voter above
+    all, it is a record still waiting, so that no count moves when the other vote comes in and
+    disagrees (with two reviewers, "one more conflict" would give that vote away).
+    """
+    if not settings_for(review).blinded:
+        return None
+    held = roles_of(user=user, review=review)
+    if Role.LEAD in held:
+        return None
+    policy = settings_for(review).resolvers
+    if Role.REVIEWER in held and policy == ResolverPolicy.ANY:
+        return None
+    if Role.REVIEWER in held and policy == ResolverPolicy.THIRD:
+        # A third person sees the conflicts of others; their own look like waiting records.
+        voted = Vote.objects.filter(item=OuterRef("pk"), reviewer=user)
+        withdrew = VoteEvent.objects.filter(item=OuterRef("pk"), reviewer=user)
+        return Q(Exists(voted)) | Q(Exists(withdrew))
+    return Q()  # may resolve none: every conflict looks like a record still waiting
 
 
 def votes_visible(*, user, review: Review, item: ScreeningItem) -> bool:

@@ -16,7 +16,7 @@ from reviews.constants import Role
 from reviews.models import Review
 from screening.constants import ItemStatus, Stage
 from screening.models import Assignment, ScreeningItem, Vote
-from screening.selectors.policy import status_visible
+from screening.selectors.policy import conflicts_hidden_from, status_visible
 from screening.selectors.settings import settings_for
 
 User = get_user_model()
@@ -45,6 +45,9 @@ class StageProgress:
     reviewers_per_record: int
     reviewers: list[ReviewerProgress] = field(default_factory=list)
     excluded_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    #: The counts as a blinded person sees them: conflicts they may not see counted as
+    #: pending, and no other reviewer's row (see :func:`stage_progress`).
+    blinded: bool = False
 
     @property
     def settled(self) -> int:
@@ -63,10 +66,21 @@ def _items(review: Review, stage: str):
     return ScreeningItem.objects.of_review(review).at(stage).primary(review)
 
 
-def stage_progress(review: Review, stage: str) -> StageProgress:
-    """Counts of one stage: a query each time, never a stored total."""
+def stage_progress(review: Review, stage: str, *, user=None) -> StageProgress:
+    """Counts of one stage: a query each time, never a stored total.
+
+    Given ``user``, the counts are those ``user`` may see. While screening is blinded, a
+    conflict that ``user`` may not see as one (see ``policy.conflicts_hidden_from``: a voter's
+    own, or any for someone who may resolve none) counts as pending, and the other reviewers'
+    rows are left out: their vote counts would tell a voter that the other vote is in, and
+    so, the record not being settled, that it disagrees. Without ``user``: the truth.
+    """
     items = _items(review, stage)
     by_status = dict(items.values_list("status").annotate(n=Count("pk")).order_by())
+    hidden_q = None if user is None else conflicts_hidden_from(user=user, review=review)
+    hidden = 0
+    if hidden_q is not None and by_status.get(ItemStatus.CONFLICT):
+        hidden = items.filter(hidden_q, status=ItemStatus.CONFLICT).count()
     untouched = items.filter(status=ItemStatus.PENDING, claims=0).count()
     votes = Vote.objects.of_review(review).at(stage).primary(review)
     vote_counts = dict(votes.values_list("reviewer").annotate(n=Count("pk")).order_by())
@@ -101,6 +115,12 @@ def stage_progress(review: Review, stage: str) -> StageProgress:
         ),
         key=lambda r: r.username.lower(),
     )
+    if hidden_q is not None:
+        reviewers = [
+            ReviewerProgress(r.user_id, r.username, r.votes, r.open_claims, 0)
+            for r in reviewers
+            if r.user_id == user.pk
+        ]
     reasons = list(
         items.filter(status=ItemStatus.EXCLUDED)
         .values_list("final_reason__label")
@@ -111,15 +131,16 @@ def stage_progress(review: Review, stage: str) -> StageProgress:
         stage=stage,
         label=Stage(stage).label,
         total=sum(by_status.values()),
-        pending=by_status.get(ItemStatus.PENDING, 0),
+        pending=by_status.get(ItemStatus.PENDING, 0) + hidden,
         untouched=untouched,
-        conflicts=by_status.get(ItemStatus.CONFLICT, 0),
+        conflicts=by_status.get(ItemStatus.CONFLICT, 0) - hidden,
         included=by_status.get(ItemStatus.INCLUDED, 0),
         excluded=by_status.get(ItemStatus.EXCLUDED, 0),
         not_retrieved=by_status.get(ItemStatus.NOT_RETRIEVED, 0),
         reviewers_per_record=settings_for(review).reviewers_per_record,
         reviewers=reviewers,
         excluded_by_reason=[(label or "No reason given", n) for label, n in reasons],
+        blinded=hidden_q is not None,
     )
 
 
@@ -175,8 +196,13 @@ class MyVote:
     status: str
 
     @property
+    def merged(self) -> bool:
+        """The record was merged into another as a duplicate: it is no longer screened."""
+        return self.vote.record.duplicate_of_id is not None
+
+    @property
     def changeable(self) -> bool:
-        return self.status in (ItemStatus.PENDING, ItemStatus.CONFLICT)
+        return self.status in (ItemStatus.PENDING, ItemStatus.CONFLICT) and not self.merged
 
 
 def my_recent_votes(*, user, review: Review, stage: str, limit: int = 20) -> list[MyVote]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviews.models import Review
 from screening.constants import ItemStatus
 from screening.models import ScreeningItem
-from screening.selectors.policy import may_resolve
+from screening.selectors.policy import may_resolve, participants_of
 
 
 def conflicts_for(*, user, review: Review, stage: str) -> list[ScreeningItem]:
@@ -20,8 +20,8 @@ def conflicts_for(*, user, review: Review, stage: str) -> list[ScreeningItem]:
         .order_by("pk")[:500]
     )
     result = []
+    voters = participants_of(items)
     for item in items:
-        voters = {v.reviewer_id for v in item.votes.all()}
-        if may_resolve(user=user, review=review, item=item, voters=voters):
+        if may_resolve(user=user, review=review, item=item, voters=voters[item.pk]):
             result.append(item)
     return result

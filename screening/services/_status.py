@@ -32,7 +32,17 @@ def evaluate(
 
     ``votes`` are the item's (decision, reason id) pairs in the order cast, when the caller
     has them already.
+
+    A record in conflict stays in conflict, whatever its votes become: only a resolution
+    (``conflicts.conflict_resolve``) settles it. Were a changed or withdrawn vote able to
+    settle it (or send it back to pending), a blinded voter could try the other decision
+    and learn the other vote from the record settling, or end a disagreement by giving in
+    to a vote they were not meant to see; and a refusal to change the vote would tell them
+    of the conflict just the same. So the change is saved (the resolver sees it) and the
+    record waits for its resolver.
     """
+    if item.status == ItemStatus.CONFLICT:
+        return rules.Outcome(rules.CONFLICT, why="in conflict until resolved")
     if votes is None:
         votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
     outcome = rules.decide(

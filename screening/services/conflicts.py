@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from core.audit import audit_record
 from core.text import clean_input_text
@@ -45,9 +46,18 @@ def conflict_resolve(
     ):
         raise ValidationError({"reason": "Choose a reason for excluding this record."})
     with transaction.atomic():
-        locked = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+        locked = (
+            ScreeningItem.objects.select_for_update(of=("self",))
+            .annotate(merged_into=F("record__duplicate_of"))
+            .get(pk=item.pk)
+        )
         if locked.status != ItemStatus.CONFLICT:
             raise ValidationError("This record is not in conflict (any more); nothing changed.")
+        if locked.merged_into is not None:
+            raise ValidationError(
+                f"This record was merged into record {locked.merged_into} as a duplicate, so "
+                "it is no longer screened; nothing changed."
+            )
         resolution = Resolution.objects.create(
             item=locked, decision=decision, reason=reason_obj, note=note, resolved_by=user
         )

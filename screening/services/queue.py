@@ -144,11 +144,17 @@ def _queue_scan(
             SELECT a.item_id, a.id, i.priority FROM {claims} a
             JOIN {items} i ON i.id = a.item_id {primary_join}
             WHERE a.review_id = %s AND a.stage = %s AND a.reviewer_id = %s
-              AND a.voted_at IS NULL AND i.status = %s
+              AND a.voted_at IS NULL AND i.status IN (%s, %s)
             ORDER BY a.id LIMIT %s
         ) o
         UNION ALL {candidates}"""  # noqa: S608
-        params = [review.pk, stage, user.pk, ItemStatus.PENDING, MAX_OPEN_CLAIMS + 1, *params]
+        # An open claim on a record in conflict is a vote withdrawn there (or a slot kept when
+        # a lead lowered the reviewers needed): it comes back as on a pending record, or the
+        # queue would tell a blinded voter of the conflict.
+        params = [
+            review.pk, stage, user.pk, ItemStatus.PENDING, ItemStatus.CONFLICT,
+            MAX_OPEN_CLAIMS + 1, *params,
+        ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

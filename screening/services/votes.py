@@ -1,5 +1,13 @@
 """Votes: cast, change, withdraw and undo, each settling the record or making a conflict when
-it has all the votes it needs (the rules in ``screening/rules.py``, applied by ``_status``)."""
+it has all the votes it needs (the rules in ``screening/rules.py``, applied by ``_status``).
+
+A vote on a record in conflict may still be changed or withdrawn (and cast again): refusing
+would tell a blinded voter that the other vote disagrees. The record stays in conflict
+whatever the votes become, and only a resolution settles it (see ``_status.evaluate``).
+
+Only primary records are screened: a vote on a record merged into another as its duplicate is
+refused (a withdrawal is not, so a reviewer can still take such a vote back).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -28,13 +37,24 @@ from screening.services._common import (
 from screening.services._status import evaluate
 from screening.services.queue import _claim
 
+#: What a reviewer is told when the vote they mean to take back is gone already (another
+#: request, a second tab or a double click, withdrew it first).
+NOTHING_TO_UNDO = "Nothing to undo: that vote was already withdrawn (by another request)."
+
 
 def _locked_open_item(
     review: Review, item: ScreeningItem | int, stage: str | None = None
 ) -> ScreeningItem:
-    """The item, locked, if it belongs to ``review`` (404 otherwise) and is still open."""
+    """The item, locked, if it belongs to ``review`` (404 otherwise) and is still open.
+
+    Only the item's row is locked (``of``); ``merged_into`` is its record's ``duplicate_of``,
+    read in the same query (see :func:`_refuse_merged`).
+    """
     pk = item.pk if isinstance(item, ScreeningItem) else item
-    locked = scoped_get(ScreeningItem.objects.select_for_update(), review=review, pk=pk)
+    items = ScreeningItem.objects.select_for_update(of=("self",)).annotate(
+        merged_into=F("record__duplicate_of")
+    )
+    locked = scoped_get(items, review=review, pk=pk)
     check_item(review, locked, stage)
     if locked.status == ItemStatus.NOT_RETRIEVED:
         raise ValidationError(
@@ -43,6 +63,15 @@ def _locked_open_item(
     if not locked.is_open:
         raise ValidationError("This record is already settled; its votes can no longer change.")
     return locked
+
+
+def _refuse_merged(locked: ScreeningItem) -> None:
+    """A record merged into another as its duplicate is not screened: no vote on it."""
+    if locked.merged_into is not None:
+        raise ValidationError(
+            f"This record was merged into record {locked.merged_into} as a duplicate, so it is "
+            f"no longer screened; screen record {locked.merged_into} instead."
+        )
 
 
 def vote_cast(
@@ -95,6 +124,7 @@ def vote_cast(
 def _vote_write(user, review, item, stage, decision, reason_obj, note, settings_obj) -> Vote:
     with transaction.atomic():
         locked = _locked_open_item(review, item, stage)
+        _refuse_merged(locked)
         if locked.stage == Stage.FULL_TEXT:
             report = FullTextReport.objects.filter(record_id=locked.record_id).first()
             if report is None or not report.is_available:
@@ -165,46 +195,61 @@ def _vote_write(user, review, item, stage, decision, reason_obj, note, settings_
 
 def vote_withdraw(*, user, review: Review, vote: Vote) -> ScreeningItem:
     """Take back ``user``'s own vote on a record that is not settled; the record returns to the
-    front of their queue."""
+    front of their queue.
+
+    Race-safe: the vote is read again under the item's lock, so of two requests withdrawing the
+    same vote one does and the other is refused with :data:`NOTHING_TO_UNDO` (a
+    ``ValidationError``: a 400, never a 500).
+    """
     require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
     if vote.review_id != review.pk or vote.reviewer_id != user.pk:
         raise PermissionDenied("You can only withdraw your own votes.")
     with transaction.atomic():
         locked = _locked_open_item(review, vote.item_id)
-        vote = Vote.objects.select_related("reason").get(pk=vote.pk)
-        VoteEvent.objects.create(
-            review=review,
-            item=locked,
-            stage=locked.stage,
-            reviewer=user,
-            action=VoteAction.WITHDRAWN,
-            decision=vote.decision,
-            reason_label=vote.reason.label if vote.reason else "",
-            note=vote.note,
-        )
-        vote.delete()
-        # The claim stays (the slot is still theirs) and is open again; a fresh claim time
-        # keeps it from being handed to someone else as stale.
-        Assignment.objects.filter(item=locked, reviewer=user).update(
-            voted_at=None, claimed_at=timezone.now()
-        )
-        evaluate(locked, settings_for(review))
-        audit_record(
-            actor=user,
-            review=review,
-            verb="withdrew vote",
-            obj=locked,
-            object_repr=item_repr(locked),
-            changes={"stage": locked.stage, "record": locked.record_id},
-        )
+        current = _own_vote(locked, user, pk=vote.pk)
+        if current is None:
+            raise ValidationError(NOTHING_TO_UNDO, code="nothing_to_undo")
+        _withdraw(user, review, locked, current)
     return ScreeningItem.objects.select_related("record").get(pk=locked.pk)
 
 
-def vote_undo(*, user, review: Review, stage: str) -> ScreeningItem:
-    """Withdraw ``user``'s most recent vote at ``stage`` and return its record."""
-    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
-    stage = clean_stage(stage)
-    last = (
+def _own_vote(locked: ScreeningItem, user, *, pk: int) -> Vote | None:
+    """``user``'s vote ``pk`` on the locked item, if it is still there."""
+    return Vote.objects.select_related("reason").filter(pk=pk, item=locked, reviewer=user).first()
+
+
+def _withdraw(user, review: Review, locked: ScreeningItem, vote: Vote) -> None:
+    """Delete ``vote`` (read under ``locked``'s lock) with its history, audit and status."""
+    VoteEvent.objects.create(
+        review=review,
+        item=locked,
+        stage=locked.stage,
+        reviewer=user,
+        action=VoteAction.WITHDRAWN,
+        decision=vote.decision,
+        reason_label=vote.reason.label if vote.reason else "",
+        note=vote.note,
+    )
+    vote.delete()
+    # The claim stays (the slot is still theirs) and is open again; a fresh claim time
+    # keeps it from being handed to someone else as stale.
+    Assignment.objects.filter(item=locked, reviewer=user).update(
+        voted_at=None, claimed_at=timezone.now()
+    )
+    evaluate(locked, settings_for(review))
+    audit_record(
+        actor=user,
+        review=review,
+        verb="withdrew vote",
+        obj=locked,
+        object_repr=item_repr(locked),
+        changes={"stage": locked.stage, "record": locked.record_id},
+    )
+
+
+def _last_vote(review: Review, stage: str, user) -> Vote | None:
+    """``user``'s most recent vote at ``stage`` (the one an undo takes back)."""
+    return (
         Vote.objects.of_review(review)
         .at(stage)
         .filter(reviewer=user)
@@ -212,10 +257,36 @@ def vote_undo(*, user, review: Review, stage: str) -> ScreeningItem:
         .order_by("-updated_at", "-pk")
         .first()
     )
+
+
+def vote_undo(*, user, review: Review, stage: str) -> ScreeningItem:
+    """Withdraw ``user``'s most recent vote at ``stage`` and return its record.
+
+    Race-safe: the last vote is found, its item locked, and the vote read again under the
+    lock. If another request (a double click, a second tab) withdrew or replaced it meanwhile,
+    this one changes nothing and says so (``ValidationError``, "Nothing to undo"): one undo
+    request never takes back more than the one vote its reviewer saw as their last.
+    """
+    require_role(user=user, review=review, roles=SCREEN_ROLES, action="screen records")
+    stage = clean_stage(stage)
+    last = _last_vote(review, stage, user)
     if last is None:
-        raise ValidationError("You have no vote to undo at this stage.")
+        raise ValidationError("You have no vote to undo at this stage.", code="nothing_to_undo")
     if not last.item.is_open:
         raise ValidationError(
             "Your last vote has already settled its record, so it can no longer be undone."
         )
-    return vote_withdraw(user=user, review=review, vote=last)
+    with transaction.atomic():
+        locked = _locked_open_item(review, last.item_id)
+        current = _own_vote(locked, user, pk=last.pk)
+        if current is None:
+            raise ValidationError(NOTHING_TO_UNDO, code="nothing_to_undo")
+        newest = _last_vote(review, stage, user)
+        if newest is None or newest.pk != current.pk:
+            raise ValidationError(
+                "Nothing to undo: your votes changed while undoing (another request). "
+                "Nothing was withdrawn; look at your latest votes and try again.",
+                code="nothing_to_undo",
+            )
+        _withdraw(user, review, locked, current)
+    return ScreeningItem.objects.select_related("record").get(pk=locked.pk)

@@ -17,7 +17,7 @@ from tests.conftest import client_for
 from .factories import make_records, ta_items
 
 HX = {"HX-Request": "true"}
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\nstartxref\n0\n%%EOF\n"
 BASE = "/reviews/exercise/screening"
 
 
@@ -289,7 +289,7 @@ def test_a_pdf_is_uploaded_served_to_members_only_and_checked(
     assert not FullTextReport.objects.exists()
     good = SimpleUploadedFile("paper.pdf", PDF, content_type="application/pdf")
     ok = client.post(f"{BASE}/full-text/{ft.pk}/report/", {"file": good}, headers=HX)
-    assert ok.status_code == 200 and "Open the PDF" in ok.content.decode()
+    assert ok.status_code == 200 and "Download the PDF" in ok.content.decode()
     served = client.get(f"{BASE}/full-text/{ft.pk}/report.pdf")
     assert served["Content-Type"] == "application/pdf" and b"".join(served.streaming_content) == PDF
     assert client_for(outsider).get(f"{BASE}/full-text/{ft.pk}/report.pdf").status_code == 404

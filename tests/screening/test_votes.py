@@ -143,13 +143,15 @@ def test_a_vote_changes_until_the_record_settles_and_its_history_is_kept(
     ]
 
 
-def test_changing_a_vote_in_conflict_can_settle_it(review, reviewer_a, reviewer_b, records):
+def test_changing_a_vote_in_conflict_keeps_it_in_conflict(review, reviewer_a, reviewer_b, records):
+    # Only a resolution settles a conflict (issue 13): giving in to a blinded vote does not.
     item = ta_items(review)[0]
     vote(reviewer_a, review, item, "include")
     vote(reviewer_b, review, item, "exclude")
     assert status(item) == "conflict"
     vote(reviewer_b, review, item, "include")
-    assert status(item) == "included"
+    assert status(item) == "conflict"
+    assert Vote.objects.get(item=item, reviewer=reviewer_b).decision == "include"
 
 
 def test_undo_withdraws_the_last_vote_and_gives_the_record_back(
@@ -171,14 +173,18 @@ def test_undo_withdraws_the_last_vote_and_gives_the_record_back(
     assert status(first) == "included"
 
 
-def test_undo_of_a_vote_in_conflict_returns_the_record_to_pending(
+def test_undo_of_a_vote_in_conflict_keeps_the_record_in_conflict(
     review, reviewer_a, reviewer_b, records
 ):
     item = ta_items(review)[0]
     vote(reviewer_a, review, item, "include")
     vote(reviewer_b, review, item, "exclude")
-    services.vote_undo(user=reviewer_b, review=review, stage=Stage.TITLE_ABSTRACT)
-    assert status(item) == "pending"
+    undone = services.vote_undo(user=reviewer_b, review=review, stage=Stage.TITLE_ABSTRACT)
+    assert undone.pk == item.pk and status(item) == "conflict"
+    assert not Vote.objects.filter(item=item, reviewer=reviewer_b).exists()
+    # The record comes back to B's queue as after any undo.
+    nxt = services.assignment_next(user=reviewer_b, review=review, stage=Stage.TITLE_ABSTRACT)
+    assert nxt.pk == item.pk
 
 
 def test_the_audit_log_never_holds_a_blinded_decision(review, reviewer_a, records):
