@@ -9,7 +9,8 @@ parameters are checked. The runner (called by the thin Celery task with a job id
   handler's transaction stay invisible until it commits. SQLite has a single writer, so there
   (the zero-setup default, where jobs run eagerly inside the request) progress is written on the
   main connection and becomes visible when the job ends;
-* records the result or the error, and the start and finish times.
+* records the result or the error, and the start and finish times. A job that passes Celery's
+  soft time limit (``SoftTimeLimitExceeded``) ends failed with a message saying so.
 
 Import, deduplication and analysis jobs register themselves here as they land.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
@@ -162,6 +164,11 @@ def job_run(job_id: int) -> Job | None:
     except (JobError, ValidationError) as exc:
         error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         _fail(job, spec, error)
+    except SoftTimeLimitExceeded:
+        # Celery's soft time limit: raised inside the handler, whose transaction has rolled
+        # back. The hard limit kills the process a little later, so say so now.
+        log.warning("job %s (%s) stopped at its time limit", job.pk, job.kind)
+        _fail(job, spec, _time_limit_message())
     except Exception as exc:  # the job must end visibly failed, whatever went wrong
         log.exception("job %s (%s) crashed", job.pk, job.kind)
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -172,6 +179,21 @@ def job_run(job_id: int) -> Job | None:
         progress.close()
     job.refresh_from_db()
     return job
+
+
+def _time_limit_message() -> str:
+    seconds = int(settings.CELERY_TASK_SOFT_TIME_LIMIT)
+    minutes = round(seconds / 60)
+    limit = (
+        f"{minutes} minute{'s' if minutes != 1 else ''}"
+        if seconds >= 60
+        else f"{seconds} second{'s' if seconds != 1 else ''}"
+    )
+    return (
+        f"This job ran longer than its time limit ({limit}) and was stopped. Nothing it did "
+        "was kept. Try again with less at once (a smaller file, say), or ask whoever runs "
+        "this site to raise the limit."
+    )
 
 
 def _fail(job: Job, spec: JobKind | None, error: str) -> None:

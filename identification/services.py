@@ -17,6 +17,7 @@ from django.core.files.base import File
 from django.db import transaction
 
 from core.audit import audit_record
+from core.stored_files import atomic_with_files, save_file
 from core.text import clean_input_text
 from identification import importers
 from identification.constants import BatchStatus, SourceKind
@@ -154,7 +155,9 @@ def batch_upload(
     except importers.ImportFormatError as exc:
         raise ValidationError({"file": f"{name}: {exc}"}) from None
     needs_mapping = detected.format.needs_mapping
-    with transaction.atomic():
+    # The file is stored before the row that names it is committed: if anything after fails,
+    # here or in an enclosing upload of several files, atomic_with_files deletes it again.
+    with atomic_with_files():
         batch = ImportBatch(
             review=review,
             search=search,
@@ -167,7 +170,7 @@ def batch_upload(
             created_by=actor,
         )
         fileobj.seek(0)
-        batch.file.save(sha256, File(fileobj), save=False)
+        save_file(batch.file, sha256, File(fileobj))
         batch.save()
         audit_record(
             actor=actor,
@@ -198,8 +201,9 @@ def batch_upload(
 def batch_upload_all(
     *, actor, search: Search, files: Iterable[Any], confirm_duplicate: bool = False
 ) -> list[ImportBatch]:
-    """Upload several files of one search, all or none: one refused file stores nothing."""
-    with transaction.atomic():
+    """Upload several files of one search, all or none: one refused file stores nothing, and
+    the files stored before it are deleted again."""
+    with atomic_with_files():
         return [
             batch_upload(
                 actor=actor,
@@ -223,9 +227,9 @@ def search_create_with_files(
     """Record a search and upload its files together, or nothing at all.
 
     ``search`` holds :func:`search_create`'s fields. A refused file (empty, not an export, a
-    file imported before) leaves no search behind either.
+    file imported before) leaves no search behind either, nor any file.
     """
-    with transaction.atomic():
+    with atomic_with_files():
         created = search_create(actor=actor, review=review, **search)
         batches = batch_upload_all(
             actor=actor, search=created, files=files, confirm_duplicate=confirm_duplicate

@@ -24,11 +24,11 @@ for large databases", SIGMOD).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 
 from deduplication.engine.records import PreparedRecord
 
-__all__ = ["blocking_keys", "candidate_pairs"]
+__all__ = ["blocking_keys", "candidate_pairs", "iter_candidate_pairs"]
 
 TITLE_END_CHARS = 32
 TITLE_WORDS = 4
@@ -48,7 +48,9 @@ def blocking_keys(record: PreparedRecord) -> list[str]:
         if len(title) > TITLE_END_CHARS:
             keys.append("tp:" + title[:TITLE_END_CHARS])
             keys.append("ts:" + title[-TITLE_END_CHARS:])
-        words = sorted({w for w in record.title.split() if len(w) >= _MIN_WORD}, key=len)
+        # Longest words; among words of one length, the alphabetically last (the order of a set
+        # of strings changes from run to run, and the keys must not).
+        words = sorted(sorted({w for w in record.title.split() if len(w) >= _MIN_WORD}), key=len)
         if len(words) >= TITLE_WORDS + 2:
             keys.append("tw:" + " ".join(sorted(words[-TITLE_WORDS:])))
     if record.authors and record.year:
@@ -77,24 +79,66 @@ def _reversed_title_order(record: PreparedRecord) -> tuple[str, int, str, str]:
     return (record.title_key[::-1], *_title_order(record)[1:])
 
 
-def _block_pairs(
-    key: str,
-    members: Sequence[int],
+def iter_candidate_pairs(
     records: Sequence[PreparedRecord],
-    max_block: int,
-    window: int,
-) -> Iterable[tuple[int, int]]:
-    if len(members) <= max_block:
-        for position, i in enumerate(members):
-            for j in members[position + 1 :]:
-                yield i, j
-        return
-    # Records sharing a title's end differ at its start, so they sort by the reversed title.
-    order = _reversed_title_order if key.startswith("ts:") else _title_order
-    ordered = sorted(members, key=lambda k: order(records[k]))
-    for position, i in enumerate(ordered):
-        for j in ordered[position + 1 : position + 1 + window]:
-            yield i, j
+    *,
+    max_block: int = 20,
+    window: int = 5,
+) -> Iterator[tuple[int, int]]:
+    """The pairs of :func:`candidate_pairs`, one at a time, each once, in record order.
+
+    A pair is found from its first record: that record's partners are every other member of
+    its small blocks and its ``window`` neighbours on either side in its large ones (the pairs
+    a block yields, seen from one member). Nothing holds all the pairs at once: a run over
+    a million records has several million, and the set of them was most of its memory.
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    # Each record's blocks (the lists themselves: the keys' strings are not kept twice).
+    blocks_of: list[list[list[int]]] = []
+    for record in records:
+        own = []
+        for key in blocking_keys(record):
+            block = blocks[key]
+            block.append(record.index)
+            own.append(block)
+        blocks_of.append(own)
+    # Blocks holding a new record (the others were compared when their last record came);
+    # a large one with its members in title order, and each member's place in that order.
+    live: set[int] = set()
+    large: dict[int, tuple[list[int], list[int], dict[int, int]]] = {}
+    for key, members in blocks.items():
+        if len(members) < 2 or not any(records[k].is_new for k in members):
+            continue
+        live.add(id(members))
+        if len(members) > max_block:
+            # Records sharing a title's end differ at its start: they sort by the reversed title.
+            order = _reversed_title_order if key.startswith("ts:") else _title_order
+            ordered = sorted(members, key=lambda k: order(records[k]))
+            place = {member: at for at, member in enumerate(ordered)}
+            large[id(members)] = (members, ordered, place)  # the block itself keeps its id
+    del blocks
+    for record in records:
+        i = record.index
+        partners: set[int] = set()
+        for members in blocks_of[i]:
+            if id(members) not in live:  # alive while blocks_of holds it: the id is its own
+                continue
+            size = len(members)
+            if size <= max_block:
+                partners.update(members)
+            else:
+                _, ordered, place = large[id(members)]
+                at = place[i]
+                partners.update(ordered[max(0, at - window) : at + window + 1])
+        blocks_of[i] = []  # done with: free as we go
+        if record.is_new:
+            for j in sorted(partners):
+                if j > i:
+                    yield i, j
+        else:
+            for j in sorted(partners):
+                if j > i and records[j].is_new:
+                    yield i, j
 
 
 def candidate_pairs(
@@ -106,21 +150,8 @@ def candidate_pairs(
     """Pairs of record indices ``(i, j)`` with ``i < j`` sharing a blocking key.
 
     Pairs of two existing records (``is_new`` false on both) are left out: they were compared
-    when the later of them arrived.
+    when the later of them arrived. A block of more than ``max_block`` records pairs each
+    with its ``window`` neighbours in title order only. :func:`iter_candidate_pairs` gives
+    the same pairs without holding them all.
     """
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for record in records:
-        for key in blocking_keys(record):
-            blocks[key].append(record.index)
-
-    pairs: set[tuple[int, int]] = set()
-    for key, members in blocks.items():
-        if len(members) < 2:
-            continue
-        if not any(records[k].is_new for k in members):
-            continue
-        for i, j in _block_pairs(key, members, records, max_block, window):
-            if not (records[i].is_new or records[j].is_new):
-                continue
-            pairs.add((i, j) if i < j else (j, i))
-    return pairs
+    return set(iter_candidate_pairs(records, max_block=max_block, window=window))

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from deduplication.engine.blocking import candidate_pairs
+from deduplication.engine.blocking import iter_candidate_pairs
 from deduplication.engine.merge import choose_primary
 from deduplication.engine.records import DedupRecord, PreparedRecord, prepare_record
 from deduplication.engine.scoring import FieldComparison, compare_fields, score_pair
@@ -33,8 +33,17 @@ class DedupConfig:
 
     auto_threshold: float = 7.5
     queue_threshold: float = 1.5
+    #: A block of more records than this pairs each with its ``window`` neighbours only.
     max_block: int = 20
     window: int = 5
+    #: No automatic merge makes a cluster larger than this; such merges wait for people. A
+    #: publication is rarely found more than a dozen times; a file of a thousand copies of one
+    #: record is a broken or hostile export, and people should look at it.
+    max_cluster: int = 100
+    #: Records linked by queued pairs form a group; besides the pairs that link it (so that
+    #: confirming the whole queue joins every group the doubtful pairs would), a group gets
+    #: at most this many more pairs: the most any group has in the benchmark sets.
+    max_extra_queued: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,13 @@ class DedupCounts:
     clusters: int
     merged: int
     seconds: float
+    #: Candidate pairs actually scored (not already in one cluster).
+    compared_pairs: int = 0
+    #: Automatic merges that ``max_cluster`` sent to the queue instead.
+    held_back_merges: int = 0
+    #: Doubtful pairs left out of the queue by ``max_extra_queued``: pairs whose records the
+    #: queue links through other pairs already.
+    queue_trimmed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +103,11 @@ class DedupResult:
     ``clusters`` holds every cluster of two or more records (existing ones included, possibly
     grown); records in no cluster are unique. ``merged_pairs`` are the pairs whose automatic
     merge built the clusters, ``queued_pairs`` the doubtful pairs for a person, at most one per
-    pair of clusters, never within one cluster and never one a person judged different.
+    pair of clusters, never within one cluster and never one a person judged different, and a
+    few beyond those that link a group of clusters (see ``DedupConfig.max_extra_queued``).
+    No automatic merge makes a cluster larger than ``DedupConfig.max_cluster``: such merges
+    are queued instead. The work is bounded too: each record is compared with the members of
+    its small blocks and its neighbours in large ones only.
     """
 
     clusters: tuple[Cluster, ...]
@@ -156,6 +176,57 @@ class _Clusters:
             if moved:
                 table.setdefault(root_a, set()).update(moved)
         return root_a
+
+
+def _bounded_queue(
+    doubtful: Iterable[tuple[float, int, int]],
+    clusters: _Clusters,
+    extra_per_group: int,
+) -> tuple[list[tuple[float, int, int]], int]:
+    """The doubtful pairs (given strongest first) that go to people.
+
+    At most one pair between two clusters (the strongest), never one inside a cluster or
+    between clusters a person judged different. A pair that links two groups of clusters no
+    queued pair links yet is always queued: with those alone, confirming the whole queue joins
+    every group the doubtful pairs would (a spanning forest, built strongest first as
+    Kruskal's algorithm does). Pairs inside a group already linked are a second route, worth
+    asking while the group has fewer than ``extra_per_group`` of them: a few for a handful of
+    look-alikes, not a flood of questions about a record with a thousand copies. Nothing here
+    grows with the doubtful pairs, only with the queue. Returns the queue and how many pairs
+    the bound left out.
+    """
+    find = clusters.find
+    group: dict[int, int] = {}
+    extra: dict[int, int] = {}
+    asked: set[tuple[int, int]] = set()  # pairs of clusters with a queued pair
+
+    def top(root: int) -> int:
+        while (up := group.get(root, root)) != root:
+            group[root] = group.get(up, up)
+            root = up
+        return root
+
+    queue: list[tuple[float, int, int]] = []
+    trimmed = 0
+    for score, i, j in doubtful:
+        a, b = find(i), find(j)
+        if a == b or clusters.judged_different(a, b):
+            continue
+        pair = (a, b) if a < b else (b, a)
+        ga, gb = top(a), top(b)
+        if ga != gb:
+            group[ga] = gb
+            extra[gb] = extra.get(gb, 0) + extra.pop(ga, 0)
+        elif pair in asked:
+            continue  # a weaker pair between the same two clusters
+        elif extra.get(ga, 0) < extra_per_group:
+            extra[ga] = extra.get(ga, 0) + 1
+        else:
+            trimmed += 1
+            continue
+        asked.add(pair)
+        queue.append((score, i, j))
+    return queue, trimmed
 
 
 def _pairs_as_indices(
@@ -286,31 +357,41 @@ def _deduplicate(
     for i, j in _pairs_as_indices(judged_different, index_of):
         clusters.forbid(i, j)
 
-    pairs = candidate_pairs(prepared, max_block=config.max_block, window=config.window)
-    report("block", len(pairs), len(pairs))
-
+    # Pairs are streamed from the blocks and scored as they come: only the pairs that score
+    # high enough to merge or to ask about are kept.
     auto: list[tuple[float, int, int]] = []
     doubtful: list[tuple[float, int, int]] = []
     auto_threshold, queue_threshold = config.auto_threshold, config.queue_threshold
     find = clusters.find
-    for done, (i, j) in enumerate(pairs):
+    candidates = compared = 0
+    report("block", 0, total)
+    for i, j in iter_candidate_pairs(prepared, max_block=config.max_block, window=config.window):
+        candidates += 1
+        if candidates % 50000 == 0:
+            report("score", i, total)
         if find(i) == find(j):
             continue
+        compared += 1
         score = score_pair(prepared[i], prepared[j], queue_threshold)
         if score >= auto_threshold:
             auto.append((score, i, j))
         elif score >= queue_threshold:
             doubtful.append((score, i, j))
-        if done % 50000 == 0:
-            report("score", done, len(pairs))
-    report("score", len(pairs), len(pairs))
+    report("score", total, total)
 
     # Strongest evidence first, so that a chain is built from its surest links.
     auto.sort(key=lambda t: (-t[0], t[1], t[2]))
     merged: list[tuple[float, int, int]] = []
+    held_back = 0
+    size = clusters.size
     for score, i, j in auto:
         a, b = find(i), find(j)
         if a == b or clusters.judged_different(a, b):
+            continue
+        if size[a] + size[b] > config.max_cluster:
+            # Past the cap a merge is a question for people, not an automatic answer.
+            doubtful.append((score, i, j))
+            held_back += 1
             continue
         a_record, b_record = prepared[i], prepared[j]
         # The pair's own identifiers were weighed by its score; a conflict between the two
@@ -326,15 +407,10 @@ def _deduplicate(
         clusters.union(a, b)
         merged.append((score, i, j))
 
-    queue_by_clusters: dict[tuple[int, int], tuple[float, int, int]] = {}
-    for score, i, j in doubtful:
-        a, b = find(i), find(j)
-        if a == b or clusters.judged_different(a, b):
-            continue
-        key = (a, b) if a < b else (b, a)
-        best = queue_by_clusters.get(key)
-        if best is None or (score, -i, -j) > (best[0], -best[1], -best[2]):
-            queue_by_clusters[key] = (score, i, j)
+    # Strongest first: the first pair met between two clusters is the one to ask about.
+    doubtful.sort(key=lambda t: (-t[0], t[1], t[2]))
+    queued, trimmed = _bounded_queue(doubtful, clusters, config.max_extra_queued)
+    del doubtful
 
     members: dict[int, list[int]] = {}
     for position in range(total):
@@ -374,18 +450,20 @@ def _deduplicate(
         return ScoredPair(all_records[left].id, all_records[right].id, round(score, 3), fields)
 
     merged_pairs = tuple(scored(*t) for t in merged)
-    queued = sorted(queue_by_clusters.values(), key=lambda t: (-t[0], t[1], t[2]))
     queued_pairs = tuple(scored(*t) for t in queued)
 
     counts = DedupCounts(
         records=total,
         new_records=new_count,
-        candidate_pairs=len(pairs),
+        candidate_pairs=candidates,
         auto_merged_pairs=len(merged_pairs),
         queued_pairs=len(queued_pairs),
         clusters=len(result_clusters),
         merged=sum(len(c.member_ids) - 1 for c in result_clusters),
         seconds=round(time.perf_counter() - started, 3),
+        compared_pairs=compared,
+        held_back_merges=held_back,
+        queue_trimmed=trimmed,
     )
     return DedupResult(
         clusters=tuple(result_clusters),

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import BinaryIO
+from xml.parsers import expat
 
 from identification.importers.errors import ImportFormatError
 from identification.importers.ids import doi_from_url, pmid_from_text
@@ -364,20 +367,127 @@ def csv_rows(lines: Iterable[str], delimiter: str | None = None) -> Iterator[tup
         raise ImportFormatError(f"unreadable CSV: {error}", line=reader.line_num) from error
 
 
-def xlsx_rows(binary: BinaryIO) -> Iterator[tuple[int, list[str]]]:
-    """``(row number, cells)`` of the first worksheet, read row by row (openpyxl read-only)."""
-    from zipfile import BadZipFile
+#: What reading a damaged workbook raises, from zipfile, zlib, expat (``ParseError`` is a
+#: ``SyntaxError``) and openpyxl's own parsing of what it found: all mean "not a workbook we can
+#: read". Deliberately not ``Exception``: a job's time limit (Celery's ``SoftTimeLimitExceeded``)
+#: or running out of memory must not pass for a damaged file.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    RuntimeError,  # an encrypted member, an unsupported compression method, deep recursion
+)
+#: A part's prolog (what comes before its root element: the XML declaration, comments, and
+#: where a DOCTYPE would be) is a few hundred bytes in every workbook a program writes.
+_MAX_PROLOG_BYTES = 1 << 20
 
+
+class _RootStarted(Exception):
+    """The part's root element began: its prolog held no DOCTYPE."""
+
+
+class _Doctype(Exception):
+    """The part declares a document type."""
+
+
+def _stop_at_root(*_args) -> None:
+    raise _RootStarted
+
+
+def _stop_at_doctype(*_args) -> None:
+    raise _Doctype
+
+
+def _check_xml_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook any of whose parts has a DOCTYPE, before openpyxl parses anything.
+
+    A DOCTYPE is where entities are declared, and entities are how XML attacks work: "billion
+    laughs" expansion, external entities (XXE). No spreadsheet program writes one. openpyxl
+    reads with the standard library's expat (without defusedxml, which we do not depend on):
+    expat 2.4+ stops the billion laughs and never fetches external entities, but it still
+    expands the entities a file declares, so the DOCTYPE is refused here, in every part, not
+    left to the parser's limits. Each part is read only until its root element starts (a
+    DOCTYPE can only come before it), with the parser openpyxl's ElementTree uses (expat, with
+    namespaces): a part that parser cannot read (a picture, a damaged part) has no DOCTYPE it
+    could act on, and openpyxl says so if it needs the part.
+    """
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        parser = expat.ParserCreate(None, "}")
+        parser.StartDoctypeDeclHandler = _stop_at_doctype
+        parser.EntityDeclHandler = _stop_at_doctype
+        parser.StartElementHandler = _stop_at_root
+        read = 0
+        try:
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 14):
+                    parser.Parse(chunk, False)
+                    read += len(chunk)
+                    if read > _MAX_PROLOG_BYTES:
+                        raise ImportFormatError(
+                            f"not a readable Excel workbook: its part {info.filename[:100]} "
+                            "starts with over a megabyte of text before its content"
+                        )
+                parser.Parse(b"", True)
+        except (_RootStarted, expat.ExpatError):
+            continue
+        except _Doctype:
+            raise ImportFormatError(
+                f"the workbook's part {info.filename[:100]} has a document type declaration "
+                "(DOCTYPE), which no spreadsheet program writes and which can hide an XML "
+                "attack; the file is refused. Save it again from your spreadsheet program"
+            ) from None
+
+
+def _damaged(error: BaseException) -> ImportFormatError:
+    detail = (str(error).strip() or type(error).__name__)[:200]
+    return ImportFormatError(f"not a readable Excel workbook: the file is damaged ({detail})")
+
+
+def xlsx_rows(binary: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, cells)`` of the first worksheet, read row by row (openpyxl read-only).
+
+    Raises :class:`ImportFormatError` for a workbook with a DOCTYPE in any part (see
+    :func:`_check_xml_parts`) and for a damaged one, whether openpyxl finds the damage on
+    opening the workbook or in the sheet's rows (then naming the row).
+    """
     import openpyxl
 
+    start = binary.tell()
+    try:
+        with zipfile.ZipFile(binary) as archive:
+            _check_xml_parts(archive)
+    except ImportFormatError:
+        raise
+    except _DAMAGED as error:
+        raise _damaged(error) from error
+    binary.seek(start)
     try:
         workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
-        raise ImportFormatError(f"not a readable Excel workbook: {error}") from error
+    except _DAMAGED as error:
+        raise _damaged(error) from error
+    if not workbook.worksheets:
+        workbook.close()
+        raise ImportFormatError("not a readable Excel workbook: it has no worksheet")
+    number = 0
     try:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_cell(value) for value in row]
+    except _DAMAGED as error:
+        detail = (str(error).strip() or type(error).__name__)[:200]
+        raise ImportFormatError(
+            f"not a readable Excel workbook: its first worksheet is damaged ({detail})",
+            line=number + 1 if number else None,
+        ) from error
     finally:
         workbook.close()
 
