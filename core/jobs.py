@@ -29,7 +29,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.constants import JobStatus
@@ -128,8 +128,15 @@ class _ProgressWriter:
             self._side.close()
 
 
-def job_run(job_id: int) -> Job | None:
-    """Run one job to its end. Idempotent: a finished job is left alone."""
+def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
+    """Run one job to its end. Idempotent: a finished job is left alone.
+
+    ``redelivered``: the broker delivers this message again because the worker that held it
+    died (Celery's ``acks_late`` with ``reject_on_worker_lost``: killed at the hard time limit,
+    out of memory, SIGKILL). A job such a worker left "running" is then run again at once,
+    since nobody else runs it; after ``EVIDENT_JOB_MAX_ATTEMPTS`` starts it ends failed instead
+    of looping for ever.
+    """
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
         log.warning("job %s vanished before it ran", job_id)
@@ -138,22 +145,33 @@ def job_run(job_id: int) -> Job | None:
         return job
     spec = _REGISTRY.get(job.kind)
     # Claim the job atomically, so two deliveries never run it twice at once. A job left
-    # "running" by a worker that died (acks_late redelivers it) is reclaimed once it is older
-    # than the hard time limit.
+    # "running" by a worker that died is reclaimed when its message comes back, or, whatever
+    # the delivery, once it is older than the hard time limit.
     stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    orphaned = (
+        Q(status=JobStatus.RUNNING)
+        if redelivered
+        else Q(status=JobStatus.RUNNING, started_at__lt=stale)
+    )
     claimed = (
         Job.objects.filter(pk=job.pk)
-        .filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, started_at__lt=stale))
+        .filter(Q(status=JobStatus.QUEUED) | orphaned)
         .update(
             status=JobStatus.RUNNING,
             started_at=timezone.now(),
             progress=0,
             message="Starting",
             error="",
+            attempts=F("attempts") + 1,
         )
     )
     job.refresh_from_db()
     if not claimed:
+        return job
+    if job.attempts > settings.EVIDENT_JOB_MAX_ATTEMPTS:
+        log.error("job %s (%s) was started %s times; given up", job.pk, job.kind, job.attempts)
+        _fail(job, spec, _killed_message(job.attempts - 1))
+        job.refresh_from_db()
         return job
     progress = _ProgressWriter(job)
     try:
@@ -179,6 +197,14 @@ def job_run(job_id: int) -> Job | None:
         progress.close()
     job.refresh_from_db()
     return job
+
+
+def _killed_message(starts: int) -> str:
+    return (
+        f"This job was started {starts} times and its worker was stopped each time before it "
+        "finished (its time limit or the server's memory); it was not started again. Nothing "
+        "it did was kept. Try a smaller file, or ask the site's administrator."
+    )
 
 
 def _time_limit_message() -> str:

@@ -64,6 +64,9 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker started it: a job whose worker is killed (hard time limit, out of
+    # memory) is delivered again; after EVIDENT_JOB_MAX_ATTEMPTS starts it ends failed.
+    attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -178,6 +178,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60 * 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60 + 120, minimum=1)
+# Redis hands an unacknowledged message to another worker after its visibility timeout. Longer
+# than the hard time limit, so a message comes back only when its worker died, never while its
+# job may still run (core.jobs.job_run reclaims a "running" job from a redelivered message).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# A job whose worker was killed this many times (redelivered each time) ends failed.
+EVIDENT_JOB_MAX_ATTEMPTS = env_int("EVIDENT_JOB_MAX_ATTEMPTS", 3, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in reviews.Job, not in a result backend
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
