@@ -470,6 +470,8 @@ def _manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[st
         and all(isinstance(d, str) and SHA256.fullmatch(d) for d in files.values())
     ):
         raise ArchiveError("manifest.json is not in the expected form; the archive is damaged.")
+    if not all(type(count) is int and 0 <= count <= MAX_ROWS for count in models_.values()):
+        raise ArchiveError("manifest.json is not in the expected form; the archive is damaged.")
     known = {m.label for m in ARCHIVED}
     unknown = set(models_) - known - {"users"}
     if unknown:
@@ -652,6 +654,10 @@ class _Loader:
         self.zf = zf
         self.infos = infos
         self.digests: dict[str, str] = manifest.get("files", {})
+        # How many rows each data file holds, as the manifest says (0 for a model the archive
+        # predates): a data file dropped or cut short at a line would otherwise import a
+        # review with rows missing.
+        self.declared: dict[str, int] = manifest.get("models", {})
         self.user_label = _user_model_label()
         self.users: dict[str, int] = {}
         self.new_ids: dict[str, array] = {}
@@ -668,10 +674,15 @@ class _Loader:
 
     # --- reading
 
-    def rows(self, name: str, *, numbered: bool = True) -> Iterator[tuple[dict[str, Any], int]]:
-        """The rows of ``name`` with the size of each line, one line in memory at a time."""
+    def rows(self, label: str, *, numbered: bool = True) -> Iterator[tuple[dict[str, Any], int]]:
+        """The rows of ``data/<label>.jsonl`` with the size of each line, one line in memory
+        at a time; exactly as many as the manifest declares."""
+        name = f"data/{label}.jsonl"
+        declared = self.declared.get(label, 0)
         info = self.infos.get(name)
         if info is None:
+            if declared:
+                raise ArchiveError(f"The archive lacks {name}.")
             return
         count = 0
         with _Entry(self.zf, info) as entry:
@@ -701,6 +712,11 @@ class _Loader:
                         f"The archive holds more than {MAX_ROWS:,} rows; it is refused."
                     )
                 yield row, len(line)
+        if count != declared:
+            raise ArchiveError(
+                f"{name} holds {count:,} rows where the manifest says {declared:,}; the archive "
+                "is damaged, so nothing was imported."
+            )
 
     # --- loading
 
@@ -716,7 +732,7 @@ class _Loader:
 
     def load_users(self) -> None:
         User = get_user_model()
-        for row, _line_size in self.rows("data/users.jsonl", numbered=False):
+        for row, _line_size in self.rows("users", numbered=False):
             username = str(row.get("username") or "")[:150]
             if not username:
                 raise ArchiveError("data/users.jsonl: a user without a username.")
@@ -745,7 +761,7 @@ class _Loader:
         objs: list[models.Model] = []
         rows: list[dict[str, Any]] = []
         size = 0
-        for row, line_size in self.rows(f"data/{label}.jsonl"):
+        for row, line_size in self.rows(label):
             obj = self.build(model, label, fields, row)
             if label == "reviews.review":
                 self.place_review(obj, row, slug)

@@ -54,8 +54,14 @@ def rows(entries: dict[str, bytes], label: str) -> list[dict]:
 
 
 def with_rows(entries: dict[str, bytes], label: str, new_rows: list[dict]) -> dict[str, bytes]:
+    """The rows of ``label`` replaced, and the manifest's count of them with them."""
     text = "".join(json.dumps(row) + "\n" for row in new_rows)
-    return entries | {f"data/{label}.jsonl": text.encode()}
+    manifest = json.loads(entries["manifest.json"])
+    manifest["models"][label] = len(new_rows)
+    return entries | {
+        f"data/{label}.jsonl": text.encode(),
+        "manifest.json": json.dumps(manifest).encode(),
+    }
 
 
 def edited(entries: dict[str, bytes], label: str, row_id: int, **changes) -> dict[str, bytes]:
