@@ -11,7 +11,6 @@ from dataclasses import asdict
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import LimitOffsetPagination
+from core.schema import AutoSchema
 from reviews.access import has_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
