@@ -1,135 +1,30 @@
 """Personas against every review-scoped URL: outsiders get 404 everywhere, roles guard writes.
 
-The URL list is not written by hand: it is read from the URL resolver, so a new page or API
-route under a review is covered the moment it exists. A route with an object id needs a sample
-object below; the test fails and says so until one is given.
+The URL list is not written by hand: it is read from the URL resolver (``tests/reviews/routes.py``),
+so a new page or API route under a review is covered the moment it exists. A route with an object
+id needs a sample object there; the test fails and says so until one is given. Every persona on
+every route, with bodies checked for blinded content: ``test_persona_walk.py``.
 """
 
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from core.models import Job
 from deduplication.models import DuplicatePair
 from identification import services as imports
-from identification.models import ImportBatch, Record, Search
+from identification.models import Record
 from reviews import services
 from reviews.models import Membership
 from tests.conftest import client_for, make_user
-
-SAMPLE_OBJECTS = {
-    # url name -> how to find an object of the review for the route's ``pk``
-    "reviews:team_remove": lambda review: Membership.objects.filter(review=review).first().pk,
-    "reviews:job": lambda review: Job.objects.filter(review=review).first().pk,
-    "api-membership-detail": lambda review: Membership.objects.filter(review=review).first().pk,
-    "api-job-detail": lambda review: Job.objects.filter(review=review).first().pk,
-    "identification:search": lambda review: Search.objects.filter(review=review).first().pk,
-    "identification:batch_mapping": lambda review: (
-        ImportBatch.objects.filter(review=review).first().pk
-    ),
-    "identification:record": lambda review: Record.objects.filter(review=review).first().pk,
-    "api-search-detail": lambda review: Search.objects.filter(review=review).first().pk,
-    "api-search-files": lambda review: Search.objects.filter(review=review).first().pk,
-    "api-record-detail": lambda review: Record.objects.filter(review=review).first().pk,
-    "deduplication:dedup_decide": lambda review: (
-        DuplicatePair.objects.filter(review=review).first().pk
-    ),
-    "deduplication:dedup_unmerge": lambda review: Record.objects.filter(review=review).first().pk,
-    "deduplication:dedup_primary": lambda review: Record.objects.filter(review=review).first().pk,
-    "screening:reason_edit": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "reason"),
-    "screening:reason_move": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "reason"),
-    "screening:reason_delete": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "reason"),
-    "screening:ft_report": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-    "screening:ft_report_file": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-    "screening:ft_not_retrieved": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-    "screening:ta_resolve": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ta_item"),
-    "screening:ft_resolve": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-    "api-screening-ta-vote-detail": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "vote"),
-    "api-screening-ta-item": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ta_item"),
-    "api-screening-ta-resolve": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ta_item"),
-    "api-screening-ft-vote-detail": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "vote"),
-    "api-screening-ft-item": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-    "api-screening-ft-resolve": lambda r: __import__(
-        "tests.screening.factories"
-    ).screening.factories.sample_pk(r, "ft_item"),
-}
-
+from tests.reviews.routes import build_path, review_scoped_routes
 
 TINY_RIS = (
     b"TY  - JOUR\nTI  - Gambling and debt\nAU  - Smith, J\nPY  - 2020\nDO  - 10.1/abc\nER  - \n\n"
     b"TY  - JOUR\nTI  - Lottery play\nAU  - Jones, K\nPY  - 2019\nER  - \n"
 )
-
-
-# Route parameters other than the review and an object id, with a value that exists.
-OTHER_KWARGS = {"<str:fmt>": "svg", "<str:name>": "included-csv"}
-
-
-def _walk(patterns, prefix="", namespace=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            ns = namespace
-            if p.namespace:
-                ns = f"{namespace}{p.namespace}:"
-            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), (namespace + p.name) if p.name else None
-
-
-def review_scoped_routes() -> list[tuple[str, str]]:
-    routes = []
-    for route, name in _walk(get_resolver().url_patterns):
-        if "<slug:slug>" in route or "(?P<slug>" in route:
-            routes.append((route, name))
-    return routes
-
-
-def build_path(route: str, name: str | None, review) -> str:
-    path = route.replace("<slug:slug>", review.slug)
-    path = re.sub(r"\(\?P<slug>[^)]*\)", review.slug, path)
-    if "<int:pk>" in path or "(?P<pk>" in path:
-        assert name in SAMPLE_OBJECTS, (
-            f"add a sample object for the review-scoped route {name}: {route}"
-        )
-        pk = str(SAMPLE_OBJECTS[name](review))
-        path = path.replace("<int:pk>", pk)
-        path = re.sub(r"\(\?P<pk>[^)]*\)", pk, path)
-    for pattern, value in OTHER_KWARGS.items():
-        path = path.replace(pattern, value)
-    path = path.replace("^", "").replace("$", "").replace("\\.", ".")
-    path = re.sub(r"\(\?P<format>[^)]*\)", "", path)
-    assert "<" not in path and "(?" not in path, f"unfilled parameter in {route}"
-    return "/" + path
 
 
 @pytest.fixture
