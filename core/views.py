@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
@@ -23,6 +23,7 @@ from core import ratelimit, services
 from core.forms import LoginForm, SignupForm
 
 
+@require_safe
 def home(request):
     if request.user.is_authenticated:
         return redirect("reviews:list")
@@ -105,5 +106,6 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", {"message": message}, status=403)
 
 
+@require_safe
 def health(request):
     return HttpResponse("ok", content_type="text/plain")

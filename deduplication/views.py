@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.htmx import is_htmx
 from deduplication import selectors
@@ -19,6 +19,7 @@ from reviews.access import has_role, require_role, review_for_user, scoped_get
 
 
 @login_required
+@require_safe
 def dedup_overview(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     summary = selectors.dedup_summary(review=review)
@@ -57,6 +58,7 @@ def dedup_rerun(request, slug: str):
 
 
 @login_required
+@require_safe
 def dedup_queue(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(

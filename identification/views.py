@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.forms import apply_errors
 from identification import importers, services
@@ -166,6 +166,7 @@ def batch_mapping(request, slug: str, pk: int):
 
 
 @login_required
+@require_safe
 def record_list(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     form, filters = record_filters(request.GET)
@@ -185,6 +186,7 @@ def record_list(request, slug: str):
 
 
 @login_required
+@require_safe
 def record_detail(request, slug: str, pk: int):
     review = review_for_user(user=request.user, slug=slug)
     record = scoped_get(Record.objects.select_related("search", "batch"), review=review, pk=pk)

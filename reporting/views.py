@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from core import figures
 from core.forms import apply_errors
@@ -71,6 +71,7 @@ def prisma_page(request, slug: str):
 
 
 @login_required
+@require_safe
 def prisma_download(request, slug: str, fmt: str):
     review = review_for_user(user=request.user, slug=slug)
     if fmt not in CONTENT_TYPES:
@@ -82,6 +83,7 @@ def prisma_download(request, slug: str, fmt: str):
 
 
 @login_required
+@require_safe
 def report_export(request, slug: str, name: str):
     review = review_for_user(user=request.user, slug=slug)
     if name not in exports.EXPORTS:
@@ -95,6 +97,7 @@ def report_export(request, slug: str, name: str):
 
 
 @login_required
+@require_safe
 def review_archive(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the review")
@@ -125,6 +128,7 @@ def review_import(request):
 
 
 @login_required
+@require_safe
 def record_export(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     fmt = request.GET.get("format", "csv")
@@ -143,6 +147,7 @@ def record_export(request, slug: str):
 
 
 @login_required
+@require_safe
 def review_audit_csv(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(user=request.user, review=review, roles=[Role.LEAD], action="export the audit log")

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.forms import apply_errors
 from core.htmx import is_htmx
@@ -28,6 +28,7 @@ from reviews.models import Membership
 
 
 @login_required
+@require_safe
 def review_list(request):
     reviews = selectors.reviews_for_user(user=request.user)
     return render(request, "reviews/list.html", {"reviews": reviews})
@@ -51,6 +52,7 @@ def review_create(request):
 
 
 @login_required
+@require_safe
 def review_dashboard(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     context = {
@@ -182,6 +184,7 @@ def _audit_page(request, review):
 
 
 @login_required
+@require_safe
 def review_audit(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     require_role(user=request.user, review=review, roles=[Role.LEAD], action="read the audit log")
@@ -193,6 +196,7 @@ def review_audit(request, slug: str):
 
 
 @login_required
+@require_safe
 def job_list(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     page = Paginator(selectors.jobs_of(review=review), 50).get_page(request.GET.get("page"))
@@ -200,6 +204,7 @@ def job_list(request, slug: str):
 
 
 @login_required
+@require_safe
 def job_detail(request, slug: str, pk: int):
     review = review_for_user(user=request.user, slug=slug)
     job = scoped_get(Job.objects.select_related("created_by"), review=review, pk=pk)
