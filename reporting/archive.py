@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import logging
 import re
 import struct
 import zipfile
@@ -39,10 +38,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, DataError, IntegrityError, models, transaction
+from django.db import DatabaseError, DataError, IntegrityError, models
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.stored_files import atomic_with_files, track
 from reviews.constants import Role
 from reviews.models import Membership, Review, slug_validator
 from reviews.services import RESERVED_SLUGS
@@ -262,8 +262,6 @@ ZIP_ERRORS = (
     ValueError,
     struct.error,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class ArchiveError(ValidationError):
@@ -534,9 +532,9 @@ def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> 
     """Create a new review from an archive, all or nothing.
 
     A refusal is always an ArchiveError with a message for people, and leaves nothing behind:
-    the rows roll back with the transaction and the files stored so far are deleted. (Should a
-    caller's own outer transaction roll back after this returns, the files stay: Django says
-    when a transaction commits, never when it rolls back.)
+    the rows roll back with the transaction and the files stored so far are deleted
+    (``core.stored_files``; a caller with its own outer transaction wraps it in
+    ``atomic_with_files`` too, or files stay if that one rolls back later).
     """
     slug = _slug_given(slug)
     zf = _open_zip(stream)
@@ -545,29 +543,22 @@ def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> 
         manifest = _manifest(zf, infos)
         loader = _Loader(zf, infos, manifest)
         try:
-            try:
-                with transaction.atomic():
-                    # The first commit hook: should a later one raise, the rows have committed
-                    # and keep their files.
-                    transaction.on_commit(loader.mark_committed)
-                    review = loader.load(slug=slug)
-                    _ensure_importer_leads(review, actor)
-                    audit_record(
-                        actor=actor,
-                        review=review,
-                        verb="imported archive",
-                        obj=review,
-                        changes={
-                            "from_slug": loader.original_slug,
-                            "exported_at": _plain(manifest.get("exported_at"), 40),
-                        },
-                    )
-            except (IntegrityError, DataError) as exc:
-                raise loader.refusal(exc) from None
-        except BaseException:
-            if not loader.committed:
-                loader.delete_stored()
-            raise
+            # Files stored by the loader are deleted if the rows do not commit.
+            with atomic_with_files():
+                review = loader.load(slug=slug)
+                _ensure_importer_leads(review, actor)
+                audit_record(
+                    actor=actor,
+                    review=review,
+                    verb="imported archive",
+                    obj=review,
+                    changes={
+                        "from_slug": loader.original_slug,
+                        "exported_at": _plain(manifest.get("exported_at"), 40),
+                    },
+                )
+        except (IntegrityError, DataError) as exc:
+            raise loader.refusal(exc) from None
     return review
 
 
@@ -666,11 +657,9 @@ class _Loader:
         # object type -> (audit event pks, the numbers of the rows they name)
         self.event_refs: dict[str, tuple[array, array]] = {}
         self.used_files: set[str] = set()
-        self.stored: list[tuple[Any, str]] = []
         self.rows_read = 0
         self.slug: str | None = None
         self.original_slug: str | None = None
-        self.committed = False
 
     # --- reading
 
@@ -897,8 +886,8 @@ class _Loader:
             target = storage.get_available_name(target, max_length=field.max_length)
         except SuspiciousFileOperation:
             raise ArchiveError(outside) from None
-        # Kept before writing: a copy that fails halfway leaves a partial file under this name.
-        self.stored.append((storage, target))
+        # Tracked before writing: a copy that fails halfway leaves a partial file under this name.
+        track(storage, target)
         with _Entry(self.zf, info, digest=True) as entry:
             content = File(entry, name=target.rsplit("/", 1)[-1])
             content.size = info.file_size
@@ -907,7 +896,7 @@ class _Loader:
             except SuspiciousFileOperation:
                 raise ArchiveError(outside) from None
         if saved != target:
-            self.stored.append((storage, saved))
+            track(storage, saved)
         if entry.done != info.file_size or entry.sha256.hexdigest() != digest:
             raise ArchiveError(f"{name} is damaged (its checksum does not match).")
         setattr(obj, field.attname, saved)
@@ -936,9 +925,6 @@ class _Loader:
 
     # --- failing
 
-    def mark_committed(self) -> None:
-        self.committed = True
-
     def refusal(self, exc: DatabaseError) -> ArchiveError:
         """A database rule the checks above did not foresee, as a message for people."""
         if self.slug and Review.objects.filter(slug=self.slug).exists():
@@ -950,15 +936,6 @@ class _Loader:
         return ArchiveError(
             f"The archive's rows break a rule of the database ({detail}); nothing was imported."
         )
-
-    def delete_stored(self) -> None:
-        for storage, name in reversed(self.stored):
-            try:
-                storage.delete(name)
-            except Exception:
-                # The import's own error matters more; this one is for the administrator.
-                logger.exception("Could not delete %s after a failed archive import", name)
-        self.stored.clear()
 
 
 def _insert_raw(model: type[models.Model], objs: list[models.Model]) -> None:
