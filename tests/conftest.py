@@ -38,6 +38,15 @@ def require_service(available: bool, reason: str, *, service: str) -> None:
     pytest.skip(reason)
 
 
+def require_postgres(
+    reason: str = "needs PostgreSQL (set DATABASE_URL=postgres://...; see .ci/run)",
+) -> None:
+    """:func:`require_service` for tests that only PostgreSQL can run (row locks, COPY)."""
+    from django.db import connection
+
+    require_service(connection.vendor == "postgresql", reason, service="postgres")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache: the login rate limits count failures there."""

@@ -12,22 +12,14 @@ from identification import services as imports
 from identification.constants import BatchStatus
 from identification.importers import ParsedRecord
 from identification.models import ImportBatch, Record
+from tests.conftest import require_postgres
 from tests.identification.conftest import upload
 from tests.paths import EXPORTS
 
+READ_IN_PARTS = (
+    "reading in parts is for PostgreSQL's COPY (set DATABASE_URL=postgres://...; see .ci/run)"
+)
 RECORD_FIELDS = [*ParsedRecord.NORMALISED_FIELDS, "raw", "source_line"]
-
-
-def _require_postgres() -> None:
-    from django.db import connection
-
-    from tests.conftest import require_service
-
-    require_service(
-        connection.vendor == "postgresql",
-        "reading in parts is for PostgreSQL's COPY (set DATABASE_URL=postgres://...; see .ci/run)",
-        service="postgres",
-    )
 
 
 @pytest.fixture
@@ -67,7 +59,7 @@ RIS_EXPORTS = _ris_exports()
 def test_a_file_read_in_parts_stores_exactly_what_one_process_stores(
     lead, review, on_commit, in_parts, settings, name
 ):
-    _require_postgres()
+    require_postgres(READ_IN_PARTS)
     content = (EXPORTS / name).read_bytes()
     with on_commit():
         parts = upload(lead, review, content, name=name)
@@ -95,7 +87,7 @@ def test_a_file_read_in_parts_stores_exactly_what_one_process_stores(
 def test_a_file_cut_short_read_in_parts_imports_nothing_and_names_the_line(
     lead, review, on_commit, in_parts
 ):
-    _require_postgres()
+    require_postgres(READ_IN_PARTS)
     good = "".join(f"TY  - JOUR\nTI  - Record {i}\nPY  - 2001\nER  - \n\n" for i in range(3000))
     broken = good + "TY  - JOUR\nTI  - Cut off in the middle\nAU  - Someone\n"
     with on_commit():
@@ -117,7 +109,7 @@ def test_copy_in_many_statements_stores_the_same_and_leaves_the_keys_deferred(
     has Django's deferred keys back."""
     from django.db import transaction
 
-    _require_postgres()
+    require_postgres(READ_IN_PARTS)
     settings.EVIDENT_IMPORT_PROCESSES = 1  # the first import in one process, one statement
     content = (EXPORTS / "asreview__scopus.ris").read_bytes()
     search = imports.search_create(actor=lead, review=review, database="Scopus")
@@ -157,7 +149,7 @@ def test_copy_in_many_statements_stores_the_same_and_leaves_the_keys_deferred(
 
 def test_a_key_left_immediate_would_have_been_caught(lead, review):
     """The check above can fail: with the keys IMMEDIATE, the same INSERT raises."""
-    _require_postgres()
+    require_postgres(READ_IN_PARTS)
     from django.db import IntegrityError, connection, transaction
 
     search = imports.search_create(actor=lead, review=review, database="Scopus")

@@ -5,25 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from screening import services
 from screening.models import Assignment, ScreeningItem
+from tests.conftest import require_postgres
 
 from .factories import make_records, ta_items
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _require_postgres() -> None:
-    from tests.conftest import require_service
-
-    available = connection.vendor == "postgresql"
-    reason = "needs PostgreSQL (set DATABASE_URL=postgres://...; see .ci/run)"
-    try:
-        require_service(available, reason, service="postgres")
-    except TypeError:  # the older helper without service names
-        require_service(available, reason)
 
 
 def _race(users, review, stage: str, rounds: int) -> dict[str, list[int]]:
@@ -56,7 +46,7 @@ def _race(users, review, stage: str, rounds: int) -> dict[str, list[int]]:
 def test_two_reviewers_racing_for_the_last_slot_do_not_both_get_it(
     review, lead, reviewer_a, reviewer_b, reviewer_c
 ):
-    _require_postgres()
+    require_postgres()
     make_records(review, 1)
     item = ta_items(review)[0]
     services.vote_cast(user=lead, review=review, item=item, decision="include")  # 1 of 2
@@ -70,7 +60,7 @@ def test_two_reviewers_racing_for_the_last_slot_do_not_both_get_it(
 def test_many_reviewers_at_once_fill_every_record_exactly(
     review, lead, reviewer_a, reviewer_b, reviewer_c
 ):
-    _require_postgres()
+    require_postgres()
     make_records(review, 30)
     ta_items(review)
     users = [lead, reviewer_a, reviewer_b, reviewer_c]

@@ -12,10 +12,9 @@ from django.db import connections
 from screening import services
 from screening.constants import VoteAction
 from screening.models import Assignment, ScreeningItem, Vote, VoteEvent
-from tests.conftest import client_for
+from tests.conftest import client_for, require_postgres
 
 from .factories import ta_items
-from .test_concurrency import _require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +52,7 @@ def _race(client_of, requests) -> list[tuple[int, str]]:
 
 
 def test_eight_undos_at_once_never_fail_and_undo_each_vote_once(review, reviewer_a, records):
-    _require_postgres()
+    require_postgres()
     items = ta_items(review)
     for item in items[:5]:
         services.vote_cast(user=reviewer_a, review=review, item=item, decision="include")
@@ -73,7 +72,7 @@ def test_eight_undos_at_once_never_fail_and_undo_each_vote_once(review, reviewer
 
 
 def test_withdrawals_of_one_vote_at_once_never_fail(review, reviewer_a, records):
-    _require_postgres()
+    require_postgres()
     item = ta_items(review)[0]
     services.vote_cast(user=reviewer_a, review=review, item=item, decision="include")
     clients = {n: client_for(reviewer_a) for n in range(THREADS)}
