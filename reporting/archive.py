@@ -1,5 +1,5 @@
 """A whole review as one zip, and back: searches and files, records, clusters, screening,
-reports, audit log, and every later capability's data as it registers here.
+reports, audit log, and every later capability's data, listed in ``ARCHIVED``.
 
 Layout of an archive::
 
@@ -78,7 +78,9 @@ def _via(label: str, path: str) -> ArchivedModel:
 
 
 # In dependency order. Every model with data of a review must be listed (or deliberately left
-# out in NOT_ARCHIVED); tests/reporting/test_archive.py checks that nothing is forgotten.
+# out in NOT_ARCHIVED); tests/reporting/test_archive.py checks that nothing is forgotten. The
+# archive sits above every app (reporting), so a new capability adds its models here; a lower app
+# could not call a registration function of this module.
 ARCHIVED: list[ArchivedModel] = [
     ArchivedModel("reviews.review", lambda review: Review.objects.filter(pk=review.pk)),
     _by_review("reviews.membership"),
@@ -102,20 +104,6 @@ ARCHIVED: list[ArchivedModel] = [
 NOT_ARCHIVED: set[str] = set()
 
 USER_FIELDS = ("username", "email", "first_name", "last_name")
-
-
-def register(model: ArchivedModel) -> None:
-    """Let a capability add its models (after the ones its rows point at)."""
-    if model.label not in {m.label for m in ARCHIVED}:
-        ARCHIVED.append(model)
-
-
-def register_via(label: str, path: str) -> None:
-    register(_via(label, path))
-
-
-def register_by_review(label: str) -> None:
-    register(_by_review(label))
 
 
 # --- export ---------------------------------------------------------------------------------
