@@ -190,8 +190,7 @@ def dedup_run(
         object_type="reviews.review",
         object_id=review.pk,
         object_repr=str(review),
-        changes={k: v for k, v in summary.items() if k != "queued"}
-        | {"queued": len(summary["queued"])},
+        changes=_counted(summary),
     )
     if notify:
         hooks.clusters_changed.send(review=review, actor=actor, full=False)
@@ -206,10 +205,12 @@ def dedup_after_import(*, review: Review, actor=None, progress: Progress | None 
     records never exist undeduplicated for anyone to screen.
     """
     summary = dedup_run(review=review, actor=actor, progress=progress, notify=False)
-    return {
-        "dedup": {k: v for k, v in summary.items() if k != "queued"}
-        | {"queued": len(summary["queued"])}
-    }
+    return {"dedup": _counted(summary)}
+
+
+def _counted(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run's summary with the queued pairs counted, not listed (for the log and the import)."""
+    return {k: v for k, v in summary.items() if k != "queued"} | {"queued": len(summary["queued"])}
 
 
 def _apply_clusters(review: Review, clusters: Iterable[dedup.Cluster], pinned: set[int]) -> int:
