@@ -64,8 +64,7 @@ def on_records_imported(*, review: Review, actor=None, progress=None, **_: Any) 
     """New primary records join the title/abstract queue in the import's transaction."""
     if progress is not None:
         progress(99, "Adding the new records to screening")
-    screening_setup(review=review, actor=actor)
-    return {"added_to_screening": screening_prepare(review=review)}
+    return {"added_to_screening": screening_prepare(review=review, actor=actor)}
 
 
 def on_clusters_changed(*, review: Review, full: bool = False, **_: Any) -> None:
@@ -82,18 +81,18 @@ def records_with_votes(*, review: Review, **_: Any) -> set[int]:
     )
 
 
-def screening_prepare(*, review: Review, full: bool = False) -> int:
+def screening_prepare(*, review: Review, full: bool = False, actor=None) -> int:
     """Make screening ready: settings and default reasons once (:func:`screening_setup`), and a
     title/abstract item for every primary record that has none yet (records imported since the
     last call). Called by the hooks of imports and deduplication, never by a page that reads.
     Idempotent and safe to run concurrently (the unique constraint drops doubles). Returns the
-    number of items created.
+    number of items created. ``actor`` is named in the audit event if screening is set up here.
 
     Only records above the last synced id are looked at, unless ``full``: a record whose
     import committed late with a lower id is found by a full pass, which assignment runs when
     a queue looks empty.
     """
-    settings_obj = screening_setup(review=review)
+    settings_obj = screening_setup(review=review, actor=actor)
     after = 0 if full else settings_obj.synced_record_id
     has_item = ScreeningItem.objects.at(Stage.TITLE_ABSTRACT).filter(record=OuterRef("pk"))
     screenable = Record.objects.of_review(review).primary()
