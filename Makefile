@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with only Python 3.11+ and make:
 #   make run   - create .venv, install, migrate, load the demo review, serve on 127.0.0.1:8000
+#                (HOST=0.0.0.0 PORT=8080 make run to serve elsewhere)
 #   make test  - create or reuse .venv, run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,8 @@ PORT ?= 8000
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Evident needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "Installing Evident's Python packages into $(VENV): the first time this takes about two minutes."
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 from core.forms import AdminLoginForm
+from reviews import views as review_views
 
 handler403 = "core.views.permission_denied"
 # The admin's login counts towards, and obeys, the same login rate limits as the login page.
@@ -21,6 +22,8 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    # A lead's invitation to a review: sign up (or log in) through the link and join.
+    path("accounts/invitations/<str:token>/", review_views.invitation, name="invitation"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -32,8 +35,12 @@ urlpatterns = [
     path("reviews/", include("identification.urls")),
     path("reviews/", include("deduplication.urls")),
     path("reviews/<slug:slug>/screening/", include("screening.urls")),
+    path("reviews/<slug:slug>/protocol/", include("reviews.protocol.urls")),
     path("reviews/", include("reviews.urls")),
+    path("api/reviews/<slug:slug>/duplicates/", include("deduplication.api_urls")),
     path("api/reviews/<slug:slug>/screening/", include("screening.api_urls")),
+    path("api/reviews/<slug:slug>/protocol/", include("reviews.protocol.api_urls")),
+    path("api/", include("reporting.api_urls")),
     path("api/", include("identification.api_urls")),
     path("api/", include("reviews.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

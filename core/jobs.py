@@ -7,8 +7,8 @@ parameters are checked. The runner (called by the thin Celery task with a job id
 * runs the handler inside one transaction, so a failing job leaves no partial data;
 * reports progress on a *separate* database connection, because writes made inside the
   handler's transaction stay invisible until it commits. SQLite has a single writer, so there
-  (the zero-setup default, where jobs run eagerly inside the request) progress is written on the
-  main connection and becomes visible when the job ends;
+  (the zero-setup default, where jobs run in a thread of the web process after the response:
+  ``core.background``) progress is kept in the process's memory, where the job page reads it;
 * records the result or the error, and the start and finish times. A job that passes Celery's
   soft time limit (``SoftTimeLimitExceeded``) ends failed with a message saying so.
 
@@ -22,7 +22,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -32,8 +31,10 @@ from django.db import connections, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import background
 from core.constants import JobStatus
 from core.models import Job
+from core.recovery import Heartbeat, WorkerIdentity, is_orphan
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ class JobKind:
     validator: Callable[..., None] | None = field(default=None)
     # Called after a failed job's transaction was rolled back, to mark what it worked on.
     on_failure: Callable[[Job, str], None] | None = field(default=None)
+    # For people (the job page, core.job_display): ``present(result)`` gives the rows of a
+    # finished job's result, ``describe(job)`` says what the job works on.
+    present: Callable[[dict[str, Any]], list] | None = field(default=None)
+    describe: Callable[[Job], Any] | None = field(default=None)
 
     def validate(self, *, review: models.Model, params: dict[str, Any]) -> None:
         if not isinstance(params, dict):
@@ -72,9 +77,13 @@ def register(
     roles: Iterable[str],
     validator: Callable[..., None] | None = None,
     on_failure: Callable[[Job, str], None] | None = None,
+    present: Callable[[dict[str, Any]], list] | None = None,
+    describe: Callable[[Job], Any] | None = None,
 ) -> Callable:
     def decorate(handler: Callable[[Job, ProgressFn], dict[str, Any]]):
-        _REGISTRY[name] = JobKind(name, label, tuple(roles), handler, validator, on_failure)
+        _REGISTRY[name] = JobKind(
+            name, label, tuple(roles), handler, validator, on_failure, present, describe
+        )
         return handler
 
     return decorate
@@ -121,14 +130,19 @@ class _ProgressWriter:
                     [pct, message, self.job.pk],
                 )
         else:
-            Job.objects.filter(pk=self.job.pk).update(progress=pct, message=message)
+            # SQLite: a write here would join the handler's transaction (one writer), unseen
+            # until the job ends, when the result overwrites it; the job page reads this instead.
+            background.note_progress(self.job.pk, pct, message)
 
     def close(self) -> None:
+        background.forget_progress(self.job.pk)
         if self._side is not None:
             self._side.close()
 
 
-def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
+def job_run(
+    job_id: int, *, redelivered: bool = False, worker: WorkerIdentity | None = None
+) -> Job | None:
     """Run one job to its end. Idempotent: a finished job is left alone.
 
     ``redelivered``: the broker delivers this message again because the worker that held it
@@ -136,6 +150,10 @@ def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
     out of memory, SIGKILL). A job such a worker left "running" is then run again at once,
     since nobody else runs it; after ``EVIDENT_JOB_MAX_ATTEMPTS`` starts it ends failed instead
     of looping for ever.
+
+    ``worker``: the Celery worker running this call (``core.recovery``). It is recorded on the
+    job, a heartbeat is kept while the job runs, and a job some other delivery left "running"
+    is reclaimed only when ``core.recovery.is_orphan`` says nobody runs it any more.
     """
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
@@ -144,21 +162,29 @@ def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
     if job.is_finished:
         return job
     spec = _REGISTRY.get(job.kind)
-    # Claim the job atomically, so two deliveries never run it twice at once. A job left
-    # "running" by a worker that died is reclaimed when its message comes back, or, whatever
-    # the delivery, once it is older than the hard time limit.
-    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    orphaned = (
-        Q(status=JobStatus.RUNNING)
-        if redelivered
-        else Q(status=JobStatus.RUNNING, started_at__lt=stale)
-    )
+    # Claim the job atomically, so two deliveries never run it twice at once: a queued job, or
+    # one left "running" by a worker that died (an orphan, core.recovery), guarded by the
+    # values just read so that two claimants cannot both win.
+    if job.status == JobStatus.QUEUED:
+        guard = Q(status=JobStatus.QUEUED)
+    elif _orphaned(job, redelivered=redelivered, worker=worker):
+        guard = Q(
+            status=JobStatus.RUNNING,
+            worker=job.worker,
+            heartbeat_at=job.heartbeat_at,
+            attempts=job.attempts,
+        )
+    else:
+        return job
     claimed = (
         Job.objects.filter(pk=job.pk)
-        .filter(Q(status=JobStatus.QUEUED) | orphaned)
+        .filter(guard)
         .update(
             status=JobStatus.RUNNING,
             started_at=timezone.now(),
+            heartbeat_at=timezone.now() if worker is not None else None,
+            worker=worker.label if worker is not None else "",
+            queue=worker.queue[:200] if worker is not None else "",
             progress=0,
             message="Starting",
             error="",
@@ -177,7 +203,7 @@ def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
     try:
         if spec is None:
             raise JobError(f"This server does not know how to run a {job.kind!r} job.")
-        with transaction.atomic():
+        with Heartbeat(job, enabled=worker is not None), transaction.atomic():
             result = spec.handler(job, progress) or {}
     except (JobError, ValidationError) as exc:
         error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -197,6 +223,15 @@ def job_run(job_id: int, *, redelivered: bool = False) -> Job | None:
         progress.close()
     job.refresh_from_db()
     return job
+
+
+def _orphaned(job: Job, *, redelivered: bool, worker: WorkerIdentity | None) -> bool:
+    """Whether a job found "running" may be taken over by this delivery."""
+    if redelivered and not job.worker:
+        # Run by a caller that recorded no worker (no heartbeat to go by): the broker's word
+        # that its worker died is all there is.
+        return True
+    return is_orphan(job, node=worker.node if worker is not None else "")
 
 
 def _killed_message(starts: int) -> str:

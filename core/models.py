@@ -62,12 +62,18 @@ class Job(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     # How many times a worker started it: a job whose worker is killed (hard time limit, out of
     # memory) is delivered again; after EVIDENT_JOB_MAX_ATTEMPTS starts it ends failed.
     attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Which Celery worker runs it ("node pid N"), the queue its message came from, and its last
+    # heartbeat: how a job whose worker died is told from one still running (core/recovery.py).
+    worker = models.CharField(max_length=200, blank=True)
+    queue = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Kept in the "reviews" app (its table and migrations are there); it points at the review

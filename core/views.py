@@ -46,7 +46,9 @@ def signup(request):
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
-            request, f"Welcome, {user.get_username()}. Create your first review below."
+            request,
+            f"Welcome, {user.get_username()}. Start a review with “New review” at the top of "
+            "this page, or ask a review's lead to add you to theirs by your username or e-mail.",
         )
         return redirect("reviews:list")
     return render(

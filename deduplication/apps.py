@@ -17,3 +17,5 @@ class DeduplicationConfig(AppConfig):
         # New records are compared with every record of the review inside the import's
         # transaction, before screening sees them.
         hooks.records_imported.connect(services.dedup_after_import, order=10)
+        # Records deleted with their search: their pairs go, their clusters are mended.
+        hooks.records_removed.connect(services.on_records_removed, order=10)

@@ -16,7 +16,8 @@ DECIDED_BY_PEOPLE = (PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.UNDONE)
 
 
 def dedup_summary(*, review: Review) -> dict[str, Any]:
-    """``records``, ``clusters``, ``merged`` (records merged into another) and ``queued``."""
+    """``records``, ``clusters``, ``merged`` (records merged into another), ``unique`` (the
+    primary records: those that go on to screening) and ``queued``."""
     queued = list(
         DuplicatePair.objects.filter(review=review, status=PairStatus.QUEUED)
         .order_by("-score", "pk")
@@ -26,6 +27,7 @@ def dedup_summary(*, review: Review) -> dict[str, Any]:
         "records": Record.objects.filter(review=review).count(),
         "clusters": DuplicateCluster.objects.filter(review=review).count(),
         "merged": Record.objects.of_review(review).duplicates().count(),
+        "unique": Record.objects.of_review(review).primary().count(),
         "queued": [list(p) for p in queued],
     }
 

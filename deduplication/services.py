@@ -14,10 +14,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.job_display import Row, number, rows_of
 from core.jobs import register
 from core.models import Job
 from deduplication import engine as dedup
@@ -425,10 +426,78 @@ def cluster_set_primary(*, actor, record: Record) -> DuplicateCluster:
     return cluster
 
 
+# --- records deleted --------------------------------------------------------------------------
+
+
+def on_records_removed(*, review: Review, records, actor=None, **_: Any) -> dict[str, int]:
+    """Receiver of ``identification.hooks.records_removed``: ``records`` are about to go.
+
+    Their pairs go with them. Each cluster they belong to keeps its other members: with one
+    left it dissolves; otherwise, if its primary goes, another member becomes primary, and a
+    primary gives back the fields it took from the records that go. The records themselves are
+    left as they are (they are deleted next), so none of them becomes primary on the way.
+    """
+    gone = set(records.values_list("pk", flat=True))
+    pairs, _ = (
+        DuplicatePair.objects.filter(review=review)
+        .filter(Q(left__in=records.values("pk")) | Q(right__in=records.values("pk")))
+        .delete()
+    )
+    clusters = DuplicateCluster.objects.filter(
+        review=review, pk__in=records.exclude(cluster=None).values("cluster_id")
+    ).order_by("pk")
+    changed: list[Record] = []
+    mended = dissolved = 0
+    for cluster in clusters.select_for_update():
+        staying = [m for m in Record.objects.filter(cluster=cluster) if m.pk not in gone]
+        if len(staying) <= 1:
+            for m in staying:
+                _restore_filled(m)
+                m.cluster, m.duplicate_of = None, None
+            changed.extend(staying)
+            cluster.delete()
+            dissolved += 1
+            continue
+        primary_id = cluster.primary_id
+        if primary_id in gone:
+            primary_id = dedup.choose_primary([_input_of(m) for m in staying]).id
+            cluster.primary_pinned = False
+            cluster.save(update_fields=["primary_pinned"])
+        changed.extend(_settle_cluster(cluster, staying, primary_id))
+        mended += 1
+    Record.objects.bulk_update(changed, _UPDATE_FIELDS, batch_size=1000)
+    if mended or dissolved:
+        # Records that became primary join screening's queue.
+        hooks.clusters_changed.send(review=review, actor=actor, full=True)
+    return {
+        "duplicate_pairs_removed": pairs,
+        "clusters_mended": mended,
+        "clusters_dissolved": dissolved,
+    }
+
+
 # --- job ------------------------------------------------------------------------------------
 
 
-@register("dedup", label="deduplicate records", roles=RUN_ROLES)
+def _present_run(result: dict[str, Any]) -> list[Row]:
+    """A run's counts for people (the job page, ``core.job_display``)."""
+    queued = result.get("queued", 0)
+    queued = len(queued) if isinstance(queued, list) else queued
+    rows = [
+        Row("Records in the review", number(result.get("records", 0))),
+        Row("Records compared for the first time", number(result.get("new_records", 0))),
+        Row("Records merged into another", number(result.get("merged", 0))),
+        Row("Groups of duplicates", number(result.get("clusters", 0))),
+        Row("Groups changed by this run", number(result.get("clusters_changed", 0))),
+        Row("Possible duplicates for a person to judge", number(queued)),
+    ]
+    if "seconds" in result:
+        rows.append(Row("Time", f"{result['seconds']:.1f} s"))
+    known = {"records", "new_records", "merged", "clusters", "clusters_changed", "queued"}
+    return rows + rows_of(result, skip=known | {"seconds"})
+
+
+@register("dedup", label="deduplicate records", roles=RUN_ROLES, present=_present_run)
 def dedup_job(job: Job, progress) -> dict[str, Any]:
     return dedup_run(
         review=job.review,

@@ -15,6 +15,7 @@ from identification.demo import step_searches
 from reviews import services
 from reviews.constants import ReviewStatus, Role
 from reviews.models import Review
+from reviews.protocol.demo import step_protocol
 from screening.demo import step_finish_screening, step_screening
 
 User = get_user_model()
@@ -59,7 +60,7 @@ def step_team(review: Review, people: dict) -> None:
 
 
 #: The steps in PRISMA order; each capability appends its own.
-STEPS: list[Step] = [step_team, step_searches, step_screening, step_finish_screening]
+STEPS: list[Step] = [step_team, step_protocol, step_searches, step_screening, step_finish_screening]
 
 
 def demo_build(*, steps: list[Step] | None = None) -> Review:

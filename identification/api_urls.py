@@ -3,7 +3,9 @@ from django.urls import path
 from identification import api
 
 search_list = api.SearchViewSet.as_view({"get": "list", "post": "create"})
-search_detail = api.SearchViewSet.as_view({"get": "retrieve"})
+search_detail = api.SearchViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
 search_files = api.SearchFileViewSet.as_view({"get": "list", "post": "create"})
 record_list = api.RecordViewSet.as_view({"get": "list"})
 record_detail = api.RecordViewSet.as_view({"get": "retrieve"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from identification import hooks as record_hooks
+from identification import query as record_query
 from identification.constants import SourceKind
 
 
@@ -21,7 +23,9 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class SearchForm(forms.Form):
+class SearchDetailsForm(forms.Form):
+    """What is recorded of a search; a lead corrects it later with this form alone."""
+
     database = forms.CharField(
         max_length=200,
         help_text="e.g. Scopus, APA PsycInfo, MEDLINE, Embase, Web of Science Core Collection",
@@ -53,6 +57,15 @@ class SearchForm(forms.Form):
         required=False, min_value=0, label="Records reported by the database"
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    @classmethod
+    def initial_of(cls, search) -> dict:
+        return {name: getattr(search, name) for name in cls.base_fields}
+
+
+class SearchForm(SearchDetailsForm):
+    """A new search, with the export files it returned."""
+
     files = MultipleFileField(
         required=False,
         label="Export files",
@@ -71,21 +84,81 @@ class UploadForm(forms.Form):
     )
 
 
+#: The record list's choice of records by duplicate status; primary records unless asked.
+DUPLICATE_CHOICES = [
+    ("primary", "Primary records (duplicates removed)"),
+    ("with_duplicates", "Primary records that have duplicates"),
+    ("duplicates", "Duplicates merged into another record"),
+    ("all", "All records, duplicates included"),
+]
+YES_NO_DOI = [("", "any"), ("yes", "with DOI"), ("no", "without DOI")]
+YES_NO_ABSTRACT = [("", "any"), ("yes", "with abstract"), ("no", "without abstract")]
+
+
 class RecordFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=500, label="Search titles, abstracts, authors")
-    search = forms.IntegerField(required=False, min_value=1)
+    """The record list's filters, shared by the page, its export and the records API.
+
+    The filters later steps provide (screening's stage and decision) are added from the
+    ``identification.hooks.record_filters`` hook; ``extra`` keeps them for the page.
+    """
+
+    q = forms.CharField(
+        required=False,
+        max_length=record_query.MAX_LENGTH,
+        label="Search",
+        help_text='Words, "quoted phrases", prefix*, AND, OR, NOT, (parentheses), and '
+        "title:, abstract:, author:, journal:, keyword:, doi:, year:2015-2020.",
+        error_messages={
+            "max_length": "The search is too long: at most %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+    search = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     year_from = forms.IntegerField(required=False, min_value=0, max_value=9999)
     year_to = forms.IntegerField(required=False, min_value=0, max_value=9999)
-    has_doi = forms.ChoiceField(
-        required=False, choices=[("", "any"), ("yes", "with DOI"), ("no", "without DOI")]
+    has_doi = forms.ChoiceField(required=False, label="DOI", choices=YES_NO_DOI)
+    has_abstract = forms.ChoiceField(required=False, label="Abstract", choices=YES_NO_ABSTRACT)
+    duplicates = forms.ChoiceField(
+        required=False, label="Duplicates", choices=DUPLICATE_CHOICES, initial="primary"
     )
-    has_abstract = forms.ChoiceField(
-        required=False,
-        choices=[("", "any"), ("yes", "with abstract"), ("no", "without abstract")],
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.query: record_query.Query | None = None
+        self.extra = [answer for answer in record_hooks.record_filters.send().values() if answer]
+        for provider in self.extra:
+            for spec in provider.fields:
+                self.fields[spec.name] = forms.ChoiceField(
+                    required=False,
+                    label=spec.label,
+                    choices=[("", "any"), *spec.choices],
+                    help_text=spec.description,
+                )
+
+    def clean_q(self) -> str:
+        text = self.cleaned_data.get("q") or ""
+        try:
+            self.query = record_query.parse(text)
+        except record_query.QueryError as exc:
+            raise forms.ValidationError(str(exc), code="query") from None
+        return text
+
+    def clean_duplicates(self) -> str:
+        return self.cleaned_data.get("duplicates") or "primary"
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("year_from"), data.get("year_to")
+        if low is not None and high is not None and low > high:
+            self.add_error("year_to", "“to” is before “from”.")
+        return data
 
 
 def record_filters(data) -> tuple[RecordFilterForm, dict]:
-    """The record-list filters in ``data`` (a query string), and the valid ones as a dict."""
-    form = RecordFilterForm(data or None)
-    return form, (form.cleaned_data if form.is_valid() else {})
+    """The record-list filters in ``data`` (a query string), and the valid ones as a dict:
+    empty when any filter is invalid (the form says which and why). No filters at all is valid
+    and means primary records only."""
+    form = RecordFilterForm(data if data is not None else {})
+    if not form.is_valid():
+        return form, {}
+    return form, dict(form.cleaned_data)

@@ -19,18 +19,22 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
 from core.audit import audit_record
 from core.fields import TextJSONField
+from core.job_display import Row, Subject, items_of, number, rows_of
 from core.jobs import JobError, register
 from core.models import Job
 from identification import hooks, importers
 from identification.constants import BatchStatus
 from identification.models import ImportBatch, Record
 from identification.services import IMPORT_ROLES
+from reviews.constants import ReviewStatus
 from reviews.models import Review
+from reviews.services import review_status_advance
 
 INSERT_BATCH = 2000
 #: The smallest part of a file a worker reads (tests make it small, to cut files into many).
@@ -375,11 +379,17 @@ def import_file(batch: ImportBatch, progress=lambda pct, msg: None) -> dict[str,
     roles=IMPORT_ROLES,
     validator=_validate_import,
     on_failure=_import_failed,
+    present=lambda result: _present_import(result),
+    describe=lambda job: _describe_import(job),
 )
 def import_records_job(job: Job, progress) -> dict[str, Any]:
-    batch = ImportBatch.objects.select_related("search", "review").get(
-        pk=job.params["batch_id"], review=job.review
+    batch = (
+        ImportBatch.objects.select_related("search", "review")
+        .filter(pk=job.params["batch_id"], review=job.review)
+        .first()
     )
+    if batch is None:
+        raise JobError("This file's search was deleted before the file was imported.")
     if batch.status == BatchStatus.IMPORTED:
         # Redelivered after success (acks_late): nothing more to do.
         return {"file": batch.original_name, "imported": batch.imported, "already": True}
@@ -394,4 +404,103 @@ def import_records_job(job: Job, progress) -> dict[str, Any]:
     )
     for answer in answers.values():
         summary.update(answer or {})
+    # The review's status follows the work: records imported mean searching has begun.
+    review_status_advance(
+        review=batch.review,
+        status=ReviewStatus.SEARCHING,
+        actor=job.created_by,
+        because="records imported",
+    )
+    # This file's records that deduplication merged into another (one already in the review,
+    # or another of the file's own).
+    summary["duplicates"] = Record.objects.filter(batch=batch).duplicates().count()
     return summary
+
+
+def _format_label(value: str) -> str:
+    try:
+        return importers.Format(value).label
+    except ValueError:
+        return str(value or "")
+
+
+def _present_import(result: dict[str, Any]) -> list[Row]:
+    """An import's summary for people (the job page, ``core.job_display``)."""
+    if result.get("already"):
+        return [
+            Row("File", str(result.get("file", ""))),
+            Row("Records imported", number(result.get("imported", 0))),
+            Row("Note", "This file had been imported already; nothing more was done."),
+        ]
+    rows = []
+    read_as = ", ".join(
+        part
+        for part in (
+            _format_label(result.get("format", "")),
+            f"read as {result['encoding']}" if result.get("encoding") else "",
+        )
+        if part
+    )
+    rows.append(Row("File", f"{result.get('file', '')}" + (f" ({read_as})" if read_as else "")))
+    rows.append(Row("Records read", number(result.get("parsed", 0))))
+    rows.append(Row("Records imported", number(result.get("imported", 0))))
+    if "duplicates" in result:
+        rows.append(
+            Row("Duplicates found", f"{number(result['duplicates'])} (merged, screened once)")
+        )
+    dedup = result.get("dedup") or {}
+    if dedup.get("queued"):
+        rows.append(Row("Possible duplicates for a person to judge", number(dedup["queued"])))
+    if "added_to_screening" in result:
+        rows.append(Row("Queued for screening", number(result["added_to_screening"])))
+    warnings = []
+    if result.get("encoding_fell_back"):
+        warnings.append(
+            f"The file is not UTF-8: it was read as {result.get('encoding')}. Check accented "
+            "names and titles."
+        )
+    skipped = result.get("skipped") or []
+    if skipped:
+        warnings.append(f"{len(skipped):,} entr{'y' if len(skipped) == 1 else 'ies'} skipped:")
+        warnings.extend(skipped)
+    rows.append(
+        Row("Warnings", items=items_of(warnings), warning=True)
+        if warnings
+        else Row("Warnings", "none")
+    )
+    if (result.get("processes") or 1) > 1:
+        rows.append(Row("Read in parts by", f"{result['processes']} worker processes"))
+    known = {
+        "file",
+        "format",
+        "encoding",
+        "encoding_fell_back",
+        "parsed",
+        "imported",
+        "skipped",
+        "processes",
+        "duplicates",
+        "dedup",
+        "added_to_screening",
+    }
+    return rows + rows_of(result, skip=known)
+
+
+def _describe_import(job: Job) -> Subject:
+    batch = (
+        ImportBatch.objects.select_related("search", "review")
+        .filter(pk=job.params.get("batch_id"), review_id=job.review_id)
+        .first()
+    )
+    if batch is None:
+        return Subject("The file of a search that has since been deleted.")
+    search = batch.search
+    return Subject(
+        title=f"Import of {batch.original_name} into the search “{search}”.",
+        url=reverse("identification:search", args=[batch.review.slug, search.pk]),
+        link="Back to the search",
+        failed_note=(
+            f"The search “{search}” is kept without this file: import a corrected file into "
+            "it, or delete the search if it has no other use."
+        ),
+    )

@@ -31,6 +31,7 @@ class Search(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +75,7 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -58,6 +58,7 @@ class RecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Record
-        # The normalised fields every importer fills, in the importers' order.
-        fields = ["id", "search", "database", *ParsedRecord.NORMALISED_FIELDS]
+        # The normalised fields every importer fills, in the importers' order; then the
+        # primary record this one was merged into as a duplicate (null for a primary record).
+        fields = ["id", "search", "database", *ParsedRecord.NORMALISED_FIELDS, "duplicate_of"]
         read_only_fields = fields

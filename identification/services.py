@@ -1,4 +1,5 @@
-"""Services for searches and their files: record a search, upload its files, map a table's columns.
+"""Services for searches and their files: record, correct and delete a search, upload its files,
+map a table's columns.
 
 Each upload starts an ``import_records`` job (``identification/import_job.py``) that turns the
 file into records inside one transaction. The parsing itself is pure (``identification/importers``).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -17,23 +19,27 @@ from django.core.files.base import File
 from django.db import transaction
 
 from core.audit import audit_record
+from core.constants import JobStatus
 from core.stored_files import atomic_with_files, save_file
 from core.text import clean_input_text
-from identification import importers
+from identification import hooks, importers
 from identification.constants import BatchStatus, SourceKind
-from identification.models import ImportBatch, Search
+from identification.models import ImportBatch, Record, Search
 from reviews.access import require_role
 from reviews.constants import Role
 from reviews.models import Review
 from reviews.services import job_submit
 
 IMPORT_ROLES = (Role.LEAD,)
+log = logging.getLogger(__name__)
 
 
-def search_create(
+#: The fields of a search that people record and may correct later.
+SEARCH_FIELDS = ("database", "kind", "platform", "date_searched", "query", "reported_hits", "notes")
+
+
+def _clean_search(
     *,
-    actor,
-    review: Review,
     database: str,
     kind: str = SourceKind.DATABASE,
     platform: str = "",
@@ -41,8 +47,8 @@ def search_create(
     query: str = "",
     reported_hits: int | None = None,
     notes: str = "",
-) -> Search:
-    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
+) -> dict[str, Any]:
+    """A search's fields checked and cleaned, or a ValidationError naming the field."""
     database = clean_input_text(database, field="database", max_length=200, required=True)
     if kind not in SourceKind.values:
         raise ValidationError({"kind": "Choose a bibliographic database or a study register."})
@@ -58,34 +64,185 @@ def search_create(
         date_searched = None
     if date_searched and date_searched > dt.date.today() + dt.timedelta(days=1):
         raise ValidationError({"date_searched": "The search date is in the future."})
-    if reported_hits is not None and (not isinstance(reported_hits, int) or reported_hits < 0):
+    if reported_hits is not None and (
+        not isinstance(reported_hits, int)
+        or isinstance(reported_hits, bool)
+        or not 0 <= reported_hits <= 2_147_483_647
+    ):
         raise ValidationError({"reported_hits": "Give a whole number of records, 0 or more."})
+    return {
+        "database": database,
+        "kind": kind,
+        "platform": platform,
+        "date_searched": date_searched,
+        "query": query,
+        "reported_hits": reported_hits,
+        "notes": notes,
+    }
+
+
+def search_create(
+    *,
+    actor,
+    review: Review,
+    database: str,
+    kind: str = SourceKind.DATABASE,
+    platform: str = "",
+    date_searched: dt.date | str | None = None,
+    query: str = "",
+    reported_hits: int | None = None,
+    notes: str = "",
+) -> Search:
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
+    values = _clean_search(
+        database=database,
+        kind=kind,
+        platform=platform,
+        date_searched=date_searched,
+        query=query,
+        reported_hits=reported_hits,
+        notes=notes,
+    )
     with transaction.atomic():
-        search = Search.objects.create(
-            review=review,
-            database=database,
-            kind=kind,
-            platform=platform,
-            date_searched=date_searched,
-            query=query,
-            reported_hits=reported_hits,
-            notes=notes,
-            created_by=actor,
-        )
+        search = Search.objects.create(review=review, created_by=actor, **values)
+        date_searched = values["date_searched"]
         audit_record(
             actor=actor,
             review=review,
             verb="recorded search",
             obj=search,
             changes={
-                "database": database,
-                "kind": kind,
-                "platform": platform,
+                "database": values["database"],
+                "kind": values["kind"],
+                "platform": values["platform"],
                 "date_searched": date_searched.isoformat() if date_searched else None,
-                "reported_hits": reported_hits,
+                "reported_hits": values["reported_hits"],
             },
         )
     return search
+
+
+def _audited(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > 2000:
+        return value[:2000] + "…"
+    return value
+
+
+def search_update(*, actor, search: Search, **changes: Any) -> Search:
+    """Correct what was recorded of a search; fields not given keep their value.
+
+    Its files and records stay as they are. The audit event names each field that changed,
+    with its old and new value.
+    """
+    review = search.review
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="edit a search")
+    unknown = sorted(set(changes) - set(SEARCH_FIELDS))
+    if unknown:
+        raise ValidationError(f"A search has no field {', '.join(unknown)[:80]}.")
+    with transaction.atomic():
+        search = Search.objects.select_for_update().get(pk=search.pk, review=review)
+        current = {name: getattr(search, name) for name in SEARCH_FIELDS}
+        values = _clean_search(**(current | changes))
+        changed = {
+            name: {"from": _audited(current[name]), "to": _audited(value)}
+            for name, value in values.items()
+            if value != current[name]
+        }
+        if not changed:
+            return search
+        for name, value in values.items():
+            setattr(search, name, value)
+        search.save(update_fields=list(changed))
+        audit_record(actor=actor, review=review, verb="edited search", obj=search, changes=changed)
+    return search
+
+
+def search_delete_refusal(search: Search) -> str:
+    """Why ``search`` may not be deleted now, as a sentence for people; "" when it may.
+
+    A search may be deleted with its files and records until a later step has started work on
+    any of its records (``hooks.records_in_use``: screening votes, a full text), and not while
+    one of its files is being imported.
+    """
+    importing = (
+        ImportBatch.objects.filter(
+            search=search, job__status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        )
+        .order_by("pk")
+        .first()
+    )
+    if importing is not None:
+        return (
+            f"Its file {importing.original_name} is still being imported; wait until the "
+            "import has ended, then delete the search."
+        )
+    records = Record.objects.filter(search=search)
+    used = hooks.records_in_use.collect(review=search.review, records=records)
+    if used:
+        n = len(used)
+        return (
+            f"{n:,} of its records {'has' if n == 1 else 'have'} been screened already (a vote "
+            "cast or a full text attached). Deleting the search would take those decisions out "
+            "of the review, so a search can be deleted only before any of its records is "
+            "screened. Correct its details instead."
+        )
+    return ""
+
+
+#: Records deleted per statement when a search goes.
+_DELETE_CHUNK = 2000
+
+
+def search_delete(*, actor, search: Search) -> dict[str, Any]:
+    """Delete ``search`` with its files and records, if nothing has been screened yet.
+
+    Later steps let go of the records first, in this transaction (``hooks.records_removed``):
+    deduplication drops their pairs and mends their clusters, screening drops their items. The
+    stored files go once the deletion has committed. Returns what was deleted (also the audit
+    event's changes); a refusal is a ValidationError that says why.
+    """
+    review = search.review
+    require_role(user=actor, review=review, roles=IMPORT_ROLES, action="delete a search")
+    with transaction.atomic():
+        search = Search.objects.select_for_update().get(pk=search.pk, review=review)
+        reason = search_delete_refusal(search)
+        if reason:
+            raise ValidationError(f"“{search}” cannot be deleted: {reason}")
+        batches = list(ImportBatch.objects.filter(search=search).order_by("pk"))
+        records = Record.objects.filter(search=search)
+        ids = list(records.order_by("pk").values_list("pk", flat=True))
+        summary: dict[str, Any] = {
+            "database": search.database,
+            "platform": search.platform,
+            "date_searched": _audited(search.date_searched),
+            "files": [b.original_name for b in batches],
+            "records": len(ids),
+        }
+        if ids:
+            for answer in hooks.records_removed.send(
+                review=review, records=records, actor=actor
+            ).values():
+                summary.update(answer or {})
+            for start in range(0, len(ids), _DELETE_CHUNK):
+                Record.objects.filter(pk__in=ids[start : start + _DELETE_CHUNK]).only("pk").delete()
+        audit_record(actor=actor, review=review, verb="deleted search", obj=search, changes=summary)
+        search.delete()
+        stored = [(b.file.storage, b.file.name) for b in batches if b.file.name]
+        transaction.on_commit(lambda: _delete_stored(stored))
+    return summary
+
+
+def _delete_stored(files: list[tuple[Any, str]]) -> None:
+    """Delete the stored files of deleted import batches that no other batch names."""
+    for storage, name in files:
+        if ImportBatch.objects.filter(file=name).exists():
+            continue
+        try:
+            storage.delete(name)
+        except Exception:  # the deletion has committed; a file left behind is only space
+            log.exception("could not delete %s of a deleted search", name)
 
 
 def _digest(fileobj: IO[bytes]) -> tuple[str, int]:
@@ -136,11 +293,16 @@ def batch_upload(
         .first()
     )
     if earlier and not confirm_duplicate:
+        same = (
+            f"{name} was already imported"
+            if earlier.original_name == name
+            else f"{name} is identical to {earlier.original_name}, already imported"
+        )
         raise ValidationError(
             {
                 "file": (
-                    f"{name} is identical to {earlier.original_name}, already imported into "
-                    f"search “{earlier.search}”. Tick “import anyway” to import it again."
+                    f"{same} into search “{earlier.search}” on {earlier.created_at:%Y-%m-%d}. "
+                    "Tick “import anyway” to import it again."
                 )
             }
         )

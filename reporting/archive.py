@@ -8,9 +8,19 @@ Layout of an archive::
     files/<app>.<model>/<n>       the stored file of row n (uploads, full-text PDFs)
 
 Rows carry archive-local ids (1, 2, 3... within each model, in primary-key order), never the
-database's own, and foreign keys point at those local ids; users are named by username. So an
-archive imported into another database and exported again gives the same data files, and a
-review can move between sites without clashing ids.
+database's own, and foreign keys point at those local ids; people are named by username
+(``{"user": "jdoe"}``), each listed once in ``data/users.jsonl``. So an archive imported into
+another database and exported again gives the same data files, and a review can move between
+sites without clashing ids.
+
+People are names, not accounts. An import never creates an account, never takes a person of
+the archive for the account of the same username, and never makes anyone a member: the
+imported review belongs to its importer alone (its only member, as lead). Every row that names a
+person keeps that person as a name (the reference's ``<field>_name``; an audit event's
+``actor_username``) with no account behind it, unless the importer maps that person to an
+account of this site, explicitly (``mapping``; the import page asks after checking the
+archive). The archive's team is kept as names on the review (``Review.archived_people``), and
+an export writes the people kept as names back as people, so they survive another round trip.
 
 Anyone signed in may import an archive, so the importer treats it as hostile (see "import"
 below): it refuses zip bombs before unpacking them, reads entries in pieces, checks every value
@@ -20,7 +30,9 @@ as the database would, and on any refusal leaves neither rows nor stored files b
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -29,23 +41,26 @@ import struct
 import zipfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import FieldDoesNotExist, SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, DataError, IntegrityError, models
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.stored_files import atomic_with_files, track
 from reviews.constants import Role
 from reviews.models import Membership, Review, slug_validator
-from reviews.services import RESERVED_SLUGS
+from reviews.services import RESERVED_SLUGS, user_find
+from screening.models import Assignment, ScreeningItem, Vote
 
 FORMAT = "evident-review-archive"
 VERSION = 1
@@ -84,6 +99,7 @@ def _via(label: str, path: str) -> ArchivedModel:
 ARCHIVED: list[ArchivedModel] = [
     ArchivedModel("reviews.review", lambda review: Review.objects.filter(pk=review.pk)),
     _by_review("reviews.membership"),
+    _by_review("reviews.protocolversion"),
     _by_review("reviews.search"),
     _by_review("reviews.job"),
     _by_review("reviews.importbatch"),
@@ -101,9 +117,69 @@ ARCHIVED: list[ArchivedModel] = [
     _via("screening.resolution", "item__review"),
     _by_review("screening.fulltextreport"),
 ]
-NOT_ARCHIVED: set[str] = set()
+# Invitations are open links to join this site's copy of the review (their token is a secret
+# of the site that sent them): they do not travel with the review.
+NOT_ARCHIVED: set[str] = {"reviews.invitation"}
 
 USER_FIELDS = ("username", "email", "first_name", "last_name")
+#: People one archive may name (data/users.jsonl): the import page asks about each of them.
+MAX_PEOPLE = 1000
+#: The archived team: read into ``Review.archived_people`` on import, never made memberships.
+TEAM = "reviews.membership"
+
+
+@functools.cache
+def _person_fields(model: type[models.Model]) -> list[tuple[models.Field, str | None]]:
+    """The model's references to a user, each with the text field that keeps, as a name, the
+    person it names when that person has no account here (``<field>_name``; an audit event's
+    ``actor_username``), or None where the model keeps no name (the team's rows)."""
+    user_model = get_user_model()
+    found = []
+    for field in _fields(model):
+        if not (field.is_relation and field.related_model is user_model):
+            continue
+        if model._meta.label_lower == "reviews.auditevent" and field.name == "actor":
+            found.append((field, "actor_username"))
+            continue
+        name = f"{field.name}_name"
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            name = None
+        found.append((field, name))
+    return found
+
+
+@functools.cache
+def _name_only_fields(model: type[models.Model]) -> set[str]:
+    """The ``<field>_name`` fields: written to an archive only as the reference they go with
+    (never as columns of their own), and set on import only from that reference."""
+    return {name for _field, name in _person_fields(model) if name and name.endswith("_name")}
+
+
+def _archived_people(value: Any) -> dict[str, dict[str, Any]]:
+    """``Review.archived_people`` (as stored, or as a hostile archive's review row gives it)
+    by username; entries that are not in the expected form are left out."""
+    people: dict[str, dict[str, Any]] = {}
+    if not isinstance(value, list):
+        return people
+    for entry in value[:MAX_PEOPLE]:
+        if not isinstance(entry, dict):
+            continue
+        username = _plain(entry.get("username"), 150)
+        if not username:
+            continue
+        roles = entry.get("roles")
+        people[username] = {
+            "first_name": _plain(entry.get("first_name"), 150) or "",
+            "last_name": _plain(entry.get("last_name"), 150) or "",
+            "roles": sorted(
+                {r for r in roles if isinstance(r, str) and r in Role.values}
+                if isinstance(roles, list)
+                else set()
+            ),
+        }
+    return people
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -111,10 +187,6 @@ USER_FIELDS = ("username", "email", "first_name", "last_name")
 
 def _fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def _user_model_label() -> str:
-    return get_user_model()._meta.label_lower
 
 
 def review_export(*, review: Review, stream: IO[bytes]) -> dict[str, Any]:
@@ -125,8 +197,7 @@ def review_export(*, review: Review, stream: IO[bytes]) -> dict[str, Any]:
         rows = list(spec.rows(review).order_by("pk"))
         rows_by_model[spec.label] = rows
         local[spec.label] = {row.pk: n for n, row in enumerate(rows, start=1)}
-    user_label = _user_model_label()
-    users: dict[int, str] = {}
+    people = _ExportPeople(review, rows_by_model)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -142,7 +213,7 @@ def review_export(*, review: Review, stream: IO[bytes]) -> dict[str, Any]:
             for row in rows_by_model[spec.label]:
                 lines.append(
                     json.dumps(
-                        _row_out(row, model, local, users, user_label, zf, manifest),
+                        _row_out(row, model, local, people, zf, manifest),
                         cls=_Encoder,
                         ensure_ascii=False,
                         sort_keys=True,
@@ -150,37 +221,90 @@ def review_export(*, review: Review, stream: IO[bytes]) -> dict[str, Any]:
                 )
             zf.writestr(f"data/{spec.label}.jsonl", "".join(line + "\n" for line in lines))
             manifest["models"][spec.label] = len(lines)
-        user_rows = []
-        User = get_user_model()
-        for user in User.objects.filter(pk__in=users).order_by("username"):
-            user_rows.append(
-                json.dumps(
-                    {f: getattr(user, f) for f in USER_FIELDS}, ensure_ascii=False, sort_keys=True
-                )
-            )
+        user_rows = [
+            json.dumps(person, ensure_ascii=False, sort_keys=True) for person in people.rows()
+        ]
         zf.writestr("data/users.jsonl", "".join(line + "\n" for line in user_rows))
         manifest["models"]["users"] = len(user_rows)
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return manifest
 
 
-def _row_out(row, model, local, users, user_label, zf, manifest) -> dict[str, Any]:
+class _ExportPeople:
+    """Everyone the review's rows name, as the archive names them: accounts by username, and
+    people kept as names (from an earlier import) by their name. A name that is also the
+    username of an account in the same archive is written as "name (name only)", so that the
+    two stay two people when the archive is imported again."""
+
+    def __init__(self, review: Review, rows_by_model: dict[str, list[models.Model]]):
+        ids: set[int] = set()
+        names: set[str] = set()
+        for label, rows in rows_by_model.items():
+            for field, name_field in _person_fields(apps.get_model(label)):
+                for row in rows:
+                    value = getattr(row, field.attname)
+                    if value is not None:
+                        ids.add(value)
+                    elif name_field and getattr(row, name_field):
+                        names.add(getattr(row, name_field))
+        self.accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
+        self.archived = _archived_people(review.archived_people)
+        taken = {user.get_username() for user in self.accounts.values()}
+        self.names: dict[str, str] = {}
+        for name in sorted(names | set(self.archived)):
+            written, n = name, 1
+            while written in taken:
+                written = f"{name} (name only)" if n == 1 else f"{name} (name only {n})"
+                n += 1
+            taken.add(written)
+            self.names[name] = written
+
+    def reference(self, value: int | None, name: str) -> dict[str, str] | None:
+        if value is not None:
+            return {"user": self.accounts[value].get_username()}
+        return {"user": self.names[name]} if name else None
+
+    def archived_out(self) -> list[dict[str, Any]]:
+        """``Review.archived_people`` as the archive writes it (under the names it uses)."""
+        return [
+            {"username": self.names[username]} | details
+            for username, details in sorted(self.archived.items())
+        ]
+
+    def rows(self) -> list[dict[str, str]]:
+        """data/users.jsonl, by username. A person kept as a name has no e-mail address."""
+        rows = [{f: getattr(user, f) for f in USER_FIELDS} for user in self.accounts.values()]
+        for name, written in self.names.items():
+            details = self.archived.get(name, {})
+            rows.append(
+                {
+                    "username": written,
+                    "email": "",
+                    "first_name": details.get("first_name", ""),
+                    "last_name": details.get("last_name", ""),
+                }
+            )
+        return sorted(rows, key=lambda row: row["username"])
+
+
+def _row_out(row, model, local, people: _ExportPeople, zf, manifest) -> dict[str, Any]:
     spec_label = model._meta.label_lower
     out: dict[str, Any] = {"id": local[spec_label][row.pk]}
+    name_only = _name_only_fields(model)
+    persons = {field.name: name_field for field, name_field in _person_fields(model)}
     for field in _fields(model):
         value = getattr(row, field.attname)
-        if field.is_relation and field.related_model is not None:
+        if field.name in name_only:
+            continue  # written as the reference it goes with
+        if field.name in persons:
+            name_field = persons[field.name]
+            out[field.name] = people.reference(
+                value, getattr(row, name_field) if name_field else ""
+            )
+        elif field.is_relation and field.related_model is not None:
             target = field.related_model._meta.label_lower
             if value is None:
                 out[field.name] = None
-            elif target == user_label:
-                if value not in users:
-                    users[value] = (
-                        field.related_model.objects.filter(pk=value)
-                        .values_list("username", flat=True)
-                        .first()
-                    )
-                out[field.name] = {"user": users[value]}
             elif target in local:
                 out[field.name] = local[target].get(value)
             else:
@@ -201,6 +325,8 @@ def _row_out(row, model, local, users, user_label, zf, manifest) -> dict[str, An
                     zf.writestr(name, data)
                     manifest["files"][name] = hashlib.sha256(data).hexdigest()
                     out[field.name] = name
+        elif (spec_label, field.name) == ("reviews.review", "archived_people"):
+            out[field.name] = people.archived_out()
         else:
             out[field.name] = value
     if spec_label == "reviews.auditevent":
@@ -258,6 +384,11 @@ class ArchiveError(ValidationError):
 
     def __init__(self, message: Any, *args: Any, **kwargs: Any):
         super().__init__(_printable(message), *args, **kwargs)
+
+
+class ArchiveChoiceError(ArchiveError):
+    """A choice of the importer's is refused (the new review's address, the accounts people are
+    mapped to), not the archive: the same archive imports with another choice."""
 
 
 def _printable(message: Any) -> Any:
@@ -476,15 +607,15 @@ def _slug_given(slug: str | None) -> str | None:
     if not slug:
         return None
     if len(slug) > SLUG_LENGTH:
-        raise ArchiveError({"slug": f"At most {SLUG_LENGTH} characters."})
+        raise ArchiveChoiceError({"slug": f"At most {SLUG_LENGTH} characters."})
     try:
         slug_validator(slug)
     except ValidationError as exc:
-        raise ArchiveError({"slug": exc.messages}) from None
+        raise ArchiveChoiceError({"slug": exc.messages}) from None
     if slug in RESERVED_SLUGS:
-        raise ArchiveError({"slug": f"'{slug}' is reserved; choose another address."})
+        raise ArchiveChoiceError({"slug": f"'{slug}' is reserved; choose another address."})
     if Review.objects.filter(slug=slug).exists():
-        raise ArchiveError(
+        raise ArchiveChoiceError(
             {"slug": f"A review with the address '{slug}' exists; import under another address."}
         )
     return slug
@@ -516,10 +647,81 @@ def _plain(value: Any, limit: int) -> str | None:
     return value
 
 
-def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> Review:
+@dataclass
+class ArchivedPerson:
+    """One person an archive names, and what they did in it."""
+
+    username: str
+    first_name: str = ""
+    last_name: str = ""
+    roles: list[str] = dataclasses.field(default_factory=list)  # in the archived team
+    votes: int = 0
+    audit_events: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class ArchiveCheck:
+    """What an archive holds, read before importing it: the review and its people."""
+
+    title: str
+    original_slug: str
+    slug: str | None  # the address given for the import, checked (None: the archive's own)
+    people: list[ArchivedPerson]
+
+
+def archive_check(
+    *, stream: IO[bytes], slug: str | None = None, check_address: bool = True
+) -> ArchiveCheck:
+    """Read an archive's review and people without storing anything: the people it names (with
+    their roles in the archived team, votes and audit events), for the importer to map to
+    accounts or keep as names. Refuses, as ``review_import`` would, an archive that is not one,
+    breaks the limits, or names people it does not list, and (``check_address``) an address
+    the new review cannot have. Rows not read here are checked by the import itself."""
+    slug = _slug_given(slug) if check_address else None
+    zf = _open_zip(stream)
+    with zf:
+        infos = _entries(zf)
+        loader = _Loader(zf, infos, _manifest(zf, infos))
+        title = loader.check_review(slug, check_address)
+        loader.load_people()
+        loader.load_team()
+        votes = loader.count_people("screening.vote", "reviewer")
+        events = loader.count_people("reviews.auditevent", "actor")
+    people = [
+        ArchivedPerson(
+            username,
+            details["first_name"],
+            details["last_name"],
+            loader.roles_of(username),
+            votes.get(username, 0),
+            events.get(username, 0),
+        )
+        for username, details in sorted(loader.people.items())
+    ]
+    return ArchiveCheck(title, loader.original_slug or "", slug, people)
+
+
+def review_import(
+    *,
+    stream: IO[bytes],
+    slug: str | None = None,
+    actor=None,
+    mapping: Mapping[str, str] | None = None,
+) -> Review:
     """Create a new review from an archive, all or nothing.
 
-    A refusal is always an ArchiveError with a message for people, and leaves nothing behind:
+    The importer (``actor``) is its only member, as lead. The people the archive names get no
+    account and no membership: each is kept as a name on what they did, unless ``mapping``
+    maps them (by their username in the archive) to an account of this site, named by
+    username or e-mail; such a person's rows then point at that account, which is still not
+    made a member. An account is mapped to one person at most.
+
+    A refusal is always an ArchiveError with a message for people (an ArchiveChoiceError when
+    the address or the mapping is refused, not the archive), and leaves nothing behind:
     the rows roll back with the transaction and the files stored so far are deleted
     (``core.stored_files``; a caller with its own outer transaction wraps it in
     ``atomic_with_files`` too, or files stay if that one rolls back later).
@@ -533,7 +735,7 @@ def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> 
         try:
             # Files stored by the loader are deleted if the rows do not commit.
             with atomic_with_files():
-                review = loader.load(slug=slug)
+                review = loader.load(slug=slug, mapping=mapping)
                 _ensure_importer_leads(review, actor)
                 audit_record(
                     actor=actor,
@@ -543,6 +745,10 @@ def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> 
                     changes={
                         "from_slug": loader.original_slug,
                         "exported_at": _plain(manifest.get("exported_at"), 40),
+                        # Who is who: the people mapped to accounts by the importer, and those
+                        # kept as names (no account, no membership).
+                        "people_mapped": dict(sorted(loader.mapped.items())),
+                        "people_kept_as_names": sorted(set(loader.people) - set(loader.mapped)),
                     },
                 )
         except (IntegrityError, DataError) as exc:
@@ -551,7 +757,8 @@ def review_import(*, stream: IO[bytes], slug: str | None = None, actor=None) -> 
 
 
 def _ensure_importer_leads(review: Review, actor) -> None:
-    """Whoever imports a review must be able to open it: they become a lead if they are not."""
+    """The importer is the imported review's only member, as lead (the archive's team is kept
+    as names only), so that they can open it."""
     if not getattr(actor, "is_authenticated", False):
         return
     if Membership.objects.filter(review=review, user=actor).exists():
@@ -637,8 +844,13 @@ class _Loader:
         # predates): a data file dropped or cut short at a line would otherwise import a
         # review with rows missing.
         self.declared: dict[str, int] = manifest.get("models", {})
-        self.user_label = _user_model_label()
-        self.users: dict[str, int] = {}
+        # The people the archive names (data/users.jsonl), by their username there; those the
+        # importer mapped to an account, with its primary key and username; and the archived
+        # team's roles (its membership rows, and the review row's own archived people).
+        self.people: dict[str, dict[str, str]] = {}
+        self.accounts: dict[str, int] = {}
+        self.mapped: dict[str, str] = {}
+        self.team: dict[str, set[str]] = {}
         self.new_ids: dict[str, array] = {}
         # (model, field, target) -> (row numbers, the numbers they point at)
         self.deferred: dict[tuple[str, str, str], tuple[array, array]] = {}
@@ -697,39 +909,164 @@ class _Loader:
 
     # --- loading
 
-    def load(self, *, slug: str | None) -> Review:
-        self.load_users()
+    def load(self, *, slug: str | None, mapping: Mapping[str, str] | None = None) -> Review:
+        self.load_people()
+        self.map_people(mapping)
         for spec in ARCHIVED:
-            self.load_model(spec.label, slug=slug)
+            if spec.label == TEAM:
+                self.load_team()
+            else:
+                self.load_model(spec.label, slug=slug)
         self.resolve_deferred()
         review_ids = self.new_ids.get("reviews.review")
         if review_ids is None or len(review_ids) != 1:
             raise ArchiveError("The archive must hold exactly one review.")
-        return Review.objects.get(pk=review_ids[0])
+        review = Review.objects.get(pk=review_ids[0])
+        self.drop_stranded_claims(review)
+        self.keep_people(review)
+        return review
 
-    def load_users(self) -> None:
-        User = get_user_model()
+    def load_people(self) -> None:
+        """data/users.jsonl: who the archive names. Nobody becomes an account: a person is a
+        username and a name (an e-mail address in the archive is not kept)."""
         for row, _line_size in self.rows("users", numbered=False):
-            username = str(row.get("username") or "")[:150]
-            if not username:
+            username = row.get("username")
+            if not isinstance(username, str) or not username:
                 raise ArchiveError("data/users.jsonl: a user without a username.")
+            if len(username) > 150:
+                raise ArchiveError(
+                    f"data/users.jsonl: the username {_shown(username)} is longer than 150 "
+                    "characters."
+                )
             details = {
-                "email": str(row.get("email") or "")[:254],
                 "first_name": str(row.get("first_name") or "")[:150],
                 "last_name": str(row.get("last_name") or "")[:150],
             }
             for text in (username, *details.values()):
-                if _plain(text, 254) is None:
+                if _plain(text, 150) is None:
                     raise ArchiveError(
                         f"data/users.jsonl: {_shown(username)} holds characters no database stores."
                     )
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                # People keep their names on what they did; they set a password to log in.
-                user = User(username=username, **details)
-                user.set_unusable_password()
-                user.save()
-            self.users[username] = user.pk
+            self.people[username] = details
+            if len(self.people) > MAX_PEOPLE:
+                raise ArchiveError(
+                    f"The archive names more than {MAX_PEOPLE:,} people; it is refused."
+                )
+
+    def map_people(self, mapping: Mapping[str, str] | None) -> None:
+        """The importer's choice of accounts for people of the archive (by username in the
+        archive: username or e-mail here; blank keeps the person as a name)."""
+        if not mapping:
+            return
+        problems: list[str] = []
+        chosen: dict[int, str] = {}
+        for person, identifier in mapping.items():
+            if identifier is None or (isinstance(identifier, str) and not identifier.strip()):
+                continue
+            if not isinstance(person, str) or person not in self.people:
+                problems.append(f"The archive names nobody called {_shown(person)}.")
+                continue
+            try:
+                user = user_find(identifier)
+            except ValidationError as exc:
+                problems.append(f"{person}: {' '.join(exc.messages)}")
+                continue
+            if user.pk in chosen:
+                problems.append(
+                    f"{chosen[user.pk]} and {person} are both mapped to {user.get_username()}; "
+                    "an account stands for one person of the archive at most."
+                )
+                continue
+            chosen[user.pk] = person
+            self.accounts[person] = user.pk
+            self.mapped[person] = user.get_username()
+        if problems:
+            raise ArchiveChoiceError({"people": [*problems, "Nothing was imported."]})
+
+    def person(self, value: Any, label: str, row_id: int) -> str | None:
+        """The archive's username a reference names (None for none); refused if unknown."""
+        if value is None:
+            return None
+        name = value.get("user") if isinstance(value, dict) else None
+        if not isinstance(name, str) or name not in self.people:
+            raise ArchiveError(f"{label} row {row_id}: unknown user.")
+        return name
+
+    def load_team(self) -> None:
+        """The archived team's rows: read and checked, and kept as roles of people (names on
+        the review), never as memberships: nobody joins the review through an archive."""
+        role = Membership._meta.get_field("role")
+        for row, _line_size in self.rows(TEAM):
+            username = self.person(row.get("user"), TEAM, row["id"])
+            self.person(row.get("added_by"), TEAM, row["id"])
+            value = _value(role, row.get("role"), f"{TEAM} row {row['id']}, role")
+            if username is None:
+                raise ArchiveError(f"{TEAM} row {row['id']}, user: a value is required.")
+            self.team.setdefault(username, set()).add(value)
+
+    def roles_of(self, username: str) -> list[str]:
+        return sorted(self.team.get(username, ()))
+
+    def count_people(self, label: str, field_name: str) -> dict[str, int]:
+        """How many rows of ``label`` each person is ``field_name`` of."""
+        counts: dict[str, int] = {}
+        for row, _line_size in self.rows(label):
+            person = self.person(row.get(field_name), label, row["id"])
+            if person is not None:
+                counts[person] = counts.get(person, 0) + 1
+        return counts
+
+    def check_review(self, slug: str | None, check_address: bool) -> str:
+        """The review row's title; its address checked as the import checks it."""
+        title: Any = None
+        for row, _line_size in self.rows("reviews.review"):
+            if row["id"] != 1:
+                raise ArchiveError("The archive must hold exactly one review.")
+            original = row.get("slug")
+            self.original_slug = original if _slug_problem(original) is None else _shown(original)
+            if check_address:
+                review = Review()
+                review.slug = original
+                self.place_review(review, row, slug)
+            self.team_hint(row)
+            title = row.get("title")
+        if self.original_slug is None:
+            raise ArchiveError("The archive must hold exactly one review.")
+        return _plain(title, 300) or _shown(title)
+
+    def team_hint(self, row: dict[str, Any]) -> None:
+        """The roles of the review row's archived people: an archive of a review that was
+        itself imported carries its archived team that way."""
+        for username, details in _archived_people(row.get("archived_people")).items():
+            self.team.setdefault(username, set()).update(details["roles"])
+
+    def drop_stranded_claims(self, review: Review) -> None:
+        """Claims of people kept as names that they never voted on are dropped (they hold a
+        slot for someone who cannot come back to it), and their records' claims recounted."""
+        voted = Vote.objects.filter(
+            item=OuterRef("item_id"), reviewer__isnull=True, reviewer_name=OuterRef("reviewer_name")
+        )
+        stranded = Assignment.objects.filter(
+            review=review, reviewer__isnull=True, voted_at__isnull=True
+        ).exclude(Exists(voted))
+        on_item = stranded.filter(item=OuterRef("pk")).order_by().values("item")
+        ScreeningItem.objects.filter(pk__in=stranded.values("item_id")).update(
+            claims=Greatest(
+                F("claims") - Coalesce(Subquery(on_item.annotate(n=Count("pk")).values("n")), 0),
+                0,
+            )
+        )
+        stranded.delete()
+
+    def keep_people(self, review: Review) -> None:
+        """The people kept as names, with their roles in the archived team, on the review."""
+        people = [
+            {"username": username, **details, "roles": self.roles_of(username)}
+            for username, details in sorted(self.people.items())
+            if username not in self.accounts
+        ]
+        Review.objects.filter(pk=review.pk).update(archived_people=people)
+        review.archived_people = people
 
     def load_model(self, label: str, *, slug: str | None) -> None:
         model = apps.get_model(label)
@@ -742,6 +1079,7 @@ class _Loader:
             obj = self.build(model, label, fields, row)
             if label == "reviews.review":
                 self.place_review(obj, row, slug)
+                self.team_hint(row)
             objs.append(obj)
             rows.append(row)
             size += line_size
@@ -755,16 +1093,25 @@ class _Loader:
     ) -> models.Model:
         obj = model()
         row_id = row["id"]
+        name_only = _name_only_fields(model)
+        persons = dict(_person_fields(model))
+        names: list[tuple[str, str]] = []
         for field in fields:
-            if field.name not in row:
-                continue
+            if field.name not in row or field.name in name_only:
+                continue  # a name is set from its reference only (below)
             value = row[field.name]
             where = f"{label} row {row_id}, {field.name}"
             if (label, field.name) == ("reviews.auditevent", "object_id") and isinstance(
                 value, dict
             ):
                 value = ""  # the archive's own reference to a row: mapped at the end
-            if field.is_relation and field.related_model is not None:
+            if field in persons:
+                # A person: the account the importer mapped them to, else their name.
+                person = self.person(value, label, row_id)
+                setattr(obj, field.attname, self.accounts.get(person))
+                if person is not None and person not in self.accounts:
+                    names.append((persons[field], person))
+            elif field.is_relation and field.related_model is not None:
                 self.relate(obj, label, row_id, field, value, where)
             elif isinstance(field, models.FileField):
                 setattr(obj, field.attname, "")  # copied once the row exists
@@ -772,17 +1119,16 @@ class _Loader:
                 setattr(obj, field.attname, value)  # checked by place_review
             else:
                 setattr(obj, field.attname, _value(field, value, where))
+        for name_field, person in names:
+            # An audit event keeps the name it was written with, where it has one.
+            if name_field is not None and not getattr(obj, name_field):
+                setattr(obj, name_field, person)
         return obj
 
     def relate(self, obj, label: str, row_id: int, field, value: Any, where: str) -> None:
         target = field.related_model._meta.label_lower
         if value is None:
             setattr(obj, field.attname, None)
-        elif target == self.user_label:
-            name = value.get("user") if isinstance(value, dict) else None
-            if not isinstance(name, str) or name not in self.users:
-                raise ArchiveError(f"{label} row {row_id}: unknown user.")
-            setattr(obj, field.attname, self.users[name])
         elif type(value) is not int:
             raise ArchiveError(f"{where}: must be a row number, not {_shown(value)}.")
         elif target == label or target not in self.new_ids:
@@ -819,7 +1165,7 @@ class _Loader:
         else:
             problem = _slug_problem(original)
             if problem:
-                raise ArchiveError(
+                raise ArchiveChoiceError(
                     {
                         "slug": f"The archive's own address {_shown(original)} is not a valid "
                         f"address ({problem}). Give the new review an address."
@@ -830,7 +1176,7 @@ class _Loader:
                 "address."
             )
         if Review.objects.filter(slug=obj.slug).exists():
-            raise ArchiveError({"slug": taken})
+            raise ArchiveChoiceError({"slug": taken})
         self.slug = obj.slug
 
     def flush(self, model, label: str, fields, objs: list, rows: list[dict]) -> None:
@@ -917,7 +1263,7 @@ class _Loader:
         """A database rule the checks above did not foresee, as a message for people."""
         if self.slug and Review.objects.filter(slug=self.slug).exists():
             # Another import or a new review took the address meanwhile.
-            return ArchiveError(
+            return ArchiveChoiceError(
                 {"slug": f"A review with the address '{self.slug}' exists; choose another."}
             )
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

@@ -61,3 +61,51 @@ class ArchiveImportForm(forms.Form):
             "used if it is free."
         ),
     )
+
+
+class ArchivePeopleForm(forms.Form):
+    """Who is who in a checked archive: for each person it names, an account of this site
+    (username or e-mail), or nothing to keep them as a name. Fields ``person-<n>`` follow the
+    order of ``people`` (the check's list)."""
+
+    pending = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    slug = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Address of the new review",
+        help_text="Left empty, the archive's own address is used if it is free.",
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(people)
+        for n, person in enumerate(self.people, start=1):
+            self.fields[f"person-{n}"] = forms.CharField(
+                required=False,
+                max_length=254,
+                label=f"Account for {person.username}",
+                widget=forms.TextInput(attrs={"placeholder": "keep as a name"}),
+            )
+
+    def rows(self):
+        """(person, its field) pairs, for the page's table."""
+        return [(p, self[f"person-{n}"]) for n, p in enumerate(self.people, start=1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        forged = sorted(k for k in self.data if k.startswith("person-") and k not in self.fields)
+        if forged:
+            shown = ", ".join(k[:40] for k in forged[:5])
+            raise forms.ValidationError(
+                f"This archive names {len(self.people)} people; there is no {shown}. "
+                "Nothing was imported."
+            )
+        return cleaned
+
+    def mapping(self) -> dict[str, str]:
+        """The archive's usernames mapped to the accounts typed (blank ones left out)."""
+        return {
+            person.username: self.cleaned_data[f"person-{n}"].strip()
+            for n, person in enumerate(self.people, start=1)
+            if self.cleaned_data.get(f"person-{n}", "").strip()
+        }

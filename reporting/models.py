@@ -30,6 +30,7 @@ class PrismaEntry(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    updated_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -51,11 +51,16 @@ def _identified(review: Review) -> tuple[tuple[tuple[str, int], ...], tuple[tupl
     return _named(per[SourceKind.DATABASE].items()), _named(per[SourceKind.REGISTER].items())
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
 def prisma_report(*, review: Review, user=None) -> PrismaReport:
     """Count every box, check the arithmetic, and say what is still unfinished.
 
     ``user``, when given, is the reader of the warnings: screening's blinding decides whether
-    they may see how many records are in conflict.
+    they may see how many records are in conflict. How many records a stage still has open is
+    for everyone: a record awaiting votes and one in conflict are alike there.
     """
     from screening.selectors import screening_boxes
 
@@ -64,10 +69,12 @@ def prisma_report(*, review: Review, user=None) -> PrismaReport:
     unique = Record.objects.filter(review=review, duplicate_of__isnull=True).count()
 
     # The screening boxes are screening's one count of them (screening/selectors/boxes.py): a
-    # box counts the primary records (reports) that entered its stage; those still undecided
-    # are named in the warnings beside the diagram, so an unfinished stage shows as unfinished
-    # rather than as numbers that do not add up.
+    # box counts the primary records (reports) whose decision is made (PRISMA 2020's meaning);
+    # those still undecided are in no box and are named in the warnings beside the diagram, so
+    # an unfinished stage shows as unfinished rather than as numbers that do not add up.
     boxes = screening_boxes(review)
+    ta_open, ft_open = boxes.title_abstract_open, boxes.full_text_open
+    not_in_screening = max(unique - ta_open.entered, 0)
 
     entry = PrismaEntry.objects.filter(review=review).first()
     hand: set[prisma.Box] = set()
@@ -109,6 +116,8 @@ def prisma_report(*, review: Review, user=None) -> PrismaReport:
         reports_not_retrieved=boxes.reports_not_retrieved,
         reports_assessed=boxes.reports_assessed,
         reports_excluded=boxes.reports_excluded_reasons,
+        records_open=not_in_screening + ta_open.open,
+        reports_open=ft_open.open,
         new_studies=new_studies,
         new_reports=new_reports,
         update=update,
@@ -116,23 +125,29 @@ def prisma_report(*, review: Review, user=None) -> PrismaReport:
         hand_entered=frozenset(hand),
     )
     warnings = []
-    not_in_screening = unique - boxes.records_screened
     if not_in_screening > 0:
         warnings.append(
-            f"{not_in_screening} records have not entered title/abstract screening yet."
+            f"{not_in_screening:,} {_plural(not_in_screening, 'record has', 'records have')} "
+            "not entered title/abstract screening yet."
         )
-    # A reader to whom blinding hides conflicts (a voter above all) is told how many decisions
-    # are open, never how many are conflicts: that count moves when the other vote disagrees.
+    # A reader to whom blinding hides conflicts (a voter above all) is told how many records
+    # are still open, never how many are conflicts: that count moves when the other vote
+    # disagrees, while "still open" counts a conflict as it counts a record awaiting votes.
     conflicts_shown = user is None or conflicts_hidden_from(user=user, review=review) is None
-    for label, still_open in (
-        ("title/abstract", boxes.title_abstract_open),
-        ("full-text", boxes.full_text_open),
+    for stage, label, unit, still_open in (
+        ("title/abstract screening", "title/abstract", ("record", "records"), ta_open),
+        ("full-text assessment", "full-text", ("report", "reports"), ft_open),
     ):
-        pending = still_open.pending + (0 if conflicts_shown else still_open.conflicts)
-        if pending:
-            warnings.append(f"{pending} {label} decisions are still open.")
+        if still_open.open:
+            warnings.append(
+                f"{stage}: {still_open.open:,} of {still_open.entered:,} "
+                f"{_plural(still_open.entered, *unit)} still open."
+            )
         if conflicts_shown and still_open.conflicts:
-            warnings.append(f"{still_open.conflicts} {label} conflicts await resolution.")
+            n = still_open.conflicts
+            warnings.append(
+                f"{n:,} {label} {_plural(n, 'conflict awaits', 'conflicts await')} resolution."
+            )
     issues = prisma.check_consistency(counts, warnings=warnings)
     return PrismaReport(counts=counts, issues=issues, warnings=warnings)
 

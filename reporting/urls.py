@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import views
+from reporting import deviation_views, views
 from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 
 app_name = "reporting"
@@ -12,6 +12,12 @@ urlpatterns = [
     path("<slug:slug>/prisma/", views.prisma_page, name="prisma"),
     path("<slug:slug>/prisma.<str:fmt>", views.prisma_download, name="prisma_download"),
     path("<slug:slug>/records/export/", views.record_export, name="records_export"),
+    path("<slug:slug>/protocol/deviations/", deviation_views.deviations_page, name="deviations"),
+    path(
+        "<slug:slug>/protocol/deviations/download/",
+        deviation_views.deviations_download,
+        name="deviations_download",
+    ),
     path("<slug:slug>/exports/<str:name>/", views.report_export, name="report_export"),
     # Screening's files, at the addresses of screening's pages.
     path("<slug:slug>/screening/agreement.csv", views.agreement_csv, name="agreement_csv"),

@@ -13,8 +13,8 @@ from core import figures
 from core.forms import apply_errors
 from identification import selectors as record_selectors
 from identification.forms import record_filters
-from reporting import archive, exports, prisma, selectors, services
-from reporting.forms import ArchiveImportForm, PrismaEntryForm
+from reporting import archive, archive_pending, exports, prisma, selectors, services
+from reporting.forms import ArchiveImportForm, ArchivePeopleForm, PrismaEntryForm
 from reporting.models import PrismaEntry
 from reviews.access import has_role, require_role, review_for_user
 from reviews.constants import Role
@@ -109,33 +109,91 @@ def review_archive(request, slug: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_import(request):
+    """Import an archive in two steps: upload it (checked, and kept for its importer), then say
+    who is who (``archive_pending``) and import it."""
+    if request.method == "POST" and "pending" in request.POST:
+        return _review_import_people(request)
     form = ArchiveImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            review = archive.review_import(
-                stream=form.cleaned_data["archive"],
+            token, check = archive_pending.pending_check(
+                user=request.user,
+                upload=form.cleaned_data["archive"],
                 slug=form.cleaned_data["slug"] or None,
-                actor=request.user,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Review “{review.title}” imported.")
-            return redirect("reviews:dashboard", slug=review.slug)
+            people = ArchivePeopleForm(
+                people=check.people, initial={"pending": token, "slug": check.slug or ""}
+            )
+            return _people_page(request, check, people)
     return render(
         request, "reporting/import.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _review_import_people(request):
+    token = request.POST.get("pending", "")
+    try:
+        check = archive_pending.pending_people(user=request.user, token=token)
+    except ValidationError as exc:
+        return _upload_again(request, exc)
+    people = ArchivePeopleForm(request.POST, people=check.people)
+    if people.is_valid():
+        try:
+            review = archive_pending.pending_import(
+                user=request.user,
+                token=token,
+                slug=people.cleaned_data["slug"] or None,
+                mapping=people.mapping(),
+            )
+        except archive.ArchiveChoiceError as exc:
+            apply_errors(people, exc)
+        except ValidationError as exc:
+            # The archive itself is refused: it is gone, and only a new upload can follow.
+            return _upload_again(request, exc)
+        else:
+            messages.success(request, f"Review “{review.title}” imported.")
+            return redirect("reviews:dashboard", slug=review.slug)
+    return _people_page(request, check, people, status=400)
+
+
+def _upload_again(request, exc: ValidationError):
+    context = {"form": ArchiveImportForm(), "errors": exc.messages}
+    return render(request, "reporting/import.html", context, status=400)
+
+
+def _people_page(request, check, people: ArchivePeopleForm, status: int = 200):
+    return render(
+        request,
+        "reporting/import.html",
+        {"check": check, "people_form": people},
+        status=status,
     )
 
 
 @login_required
 @require_safe
 def record_export(request, slug: str):
+    """The records the record list shows for the same filters, as RIS or CSV."""
     review = review_for_user(user=request.user, slug=slug)
-    fmt = request.GET.get("format", "csv")
+    fmt = request.GET.get("format") or "csv"
+    form, filters = record_filters(request.GET)
+    problems = [
+        f"{form[name].label if name in form.fields else name}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    ]
     if fmt not in ("csv", "ris"):
-        fmt = "csv"
-    _form, filters = record_filters(request.GET)
-    records = record_selectors.records_filtered(review=review, filters=filters)
+        problems.append(f"Format: choose ris or csv, not “{fmt[:20]}”.")
+    if problems:
+        # Exporting everything instead would look like the answer; say what is wrong instead.
+        return HttpResponse(
+            "Nothing was exported: some filters were not understood.\n" + "\n".join(problems),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    records = record_selectors.records_filtered(review=review, filters=filters, user=request.user)
     content_type = "text/csv" if fmt == "csv" else "application/x-research-info-systems"
     spool = exports.records_export(records, fmt)
     return FileResponse(
@@ -166,7 +224,8 @@ def review_audit_csv(request, slug: str):
 def agreement_csv(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     response = HttpResponse(
-        "".join(exports.agreement_csv_rows(review)), content_type="text/csv; charset=utf-8"
+        "".join(exports.agreement_csv_rows(review, user=request.user)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{review.slug}-agreement.csv"'
     return response

@@ -72,6 +72,26 @@ def require_role(*, user, review: Review, roles: Iterable[str], action: str = "d
         raise PermissionDenied(f"Only a member with one of these roles may {action}: {wanted}.")
 
 
+#: The review's own pages that only some roles may open (a lead may open every page). The
+#: views refuse with these lists and the review's navigation links a page only for whom
+#: ``may_open`` allows, so a link never leads to a 403.
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "settings": (Role.LEAD,),
+    "audit": (Role.LEAD,),
+    "team_manage": (Role.LEAD,),
+}
+
+
+def may_open(*, user, review: Review, page: str) -> bool:
+    """Whether ``user`` holds a role that opens ``page`` (a key of :data:`PAGE_ROLES`)."""
+    return has_role(user=user, review=review, roles=PAGE_ROLES[page])
+
+
+def pages_open_to(*, user, review: Review) -> dict[str, bool]:
+    """:func:`may_open` for every page of :data:`PAGE_ROLES`, for the navigation."""
+    return {page: may_open(user=user, review=review, page=page) for page in PAGE_ROLES}
+
+
 def sees_emails(*, user, review: Review) -> bool:
     """Members' e-mail addresses are for the review's leads (who add people by them); other
     members see usernames and names only."""

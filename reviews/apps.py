@@ -9,3 +9,7 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         # Job handlers of this app (adding a team in bulk) register themselves on import.
         from reviews import services  # noqa: F401
+        from reviews.dashboard import card_set
+        from reviews.protocol.selectors import version_count
+
+        card_set("protocol", count=version_count, url_name="protocol:home")

@@ -11,7 +11,7 @@ full text (``screening.constants.Stage``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.urls import NoReverseMatch, reverse
 
@@ -23,9 +23,12 @@ class Card:
     key: str
     label: str
     description: str
+    #: What the count counts, for any number but one ("records screened") ...
     count_label: str
     count: Callable[[Review], int]
     url_name: str | None = None
+    #: ... and for one ("record screened").
+    count_label_one: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class CardSummary:
     key: str
     label: str
     description: str
+    #: In the number of ``count``: "1 record screened", "2 records screened".
     count_label: str
     count: int
     url: str | None
@@ -43,13 +47,21 @@ def _zero(review: Review) -> int:
 
 
 CARDS: list[Card] = [
-    Card("protocol", "Protocol", "Write, register and amend the protocol.", "versions", _zero),
+    Card(
+        "protocol",
+        "Protocol",
+        "Write, register and amend the protocol.",
+        "versions",
+        _zero,
+        count_label_one="version",
+    ),
     Card(
         "identification",
         "Identification",
         "Searches in each database and the records they returned.",
         "records identified",
         _zero,
+        count_label_one="record identified",
     ),
     Card(
         "deduplication",
@@ -57,20 +69,25 @@ CARDS: list[Card] = [
         "The same study found in several databases, merged.",
         "duplicates removed",
         _zero,
+        count_label_one="duplicate removed",
     ),
     Card(
         "title_abstract",
         "Title and abstract screening",
         "Two reviewers per record, blinded, conflicts resolved by a third.",
+        # The PRISMA diagram's "Records screened" box: records whose decision is made.
         "records screened",
         _zero,
+        count_label_one="record screened",
     ),
     Card(
         "full_text",
         "Full-text assessment",
         "Reports retrieved and assessed for eligibility, exclusions with reasons.",
+        # The PRISMA diagram's "Reports assessed for eligibility" box: reports decided.
         "reports assessed",
         _zero,
+        count_label_one="report assessed",
     ),
     Card(
         "included",
@@ -78,6 +95,7 @@ CARDS: list[Card] = [
         "Studies included in the review and their reports.",
         "studies included",
         _zero,
+        count_label_one="study included",
     ),
     Card(
         "extraction",
@@ -85,6 +103,7 @@ CARDS: list[Card] = [
         "Data extracted twice and reconciled; RoB 2 and ROBINS-I judgements.",
         "studies extracted",
         _zero,
+        count_label_one="study extracted",
     ),
     Card(
         "synthesis",
@@ -92,6 +111,7 @@ CARDS: list[Card] = [
         "Pooled estimates, subgroups, sensitivity and publication-bias analyses.",
         "studies in meta-analysis",
         _zero,
+        count_label_one="study in meta-analysis",
     ),
 ]
 
@@ -100,9 +120,7 @@ def card_set(key: str, *, count: Callable[[Review], int], url_name: str | None) 
     """Let a capability plug its live count and page into its dashboard card."""
     for i, card in enumerate(CARDS):
         if card.key == key:
-            CARDS[i] = Card(
-                card.key, card.label, card.description, card.count_label, count, url_name
-            )
+            CARDS[i] = replace(card, count=count, url_name=url_name)
             return
     raise KeyError(key)
 
@@ -116,13 +134,14 @@ def card_summaries(review: Review) -> list[CardSummary]:
                 url = reverse(card.url_name, kwargs={"slug": review.slug})
             except NoReverseMatch:
                 url = None
+        count = card.count(review)
         summaries.append(
             CardSummary(
                 card.key,
                 card.label,
                 card.description,
-                card.count_label,
-                card.count(review),
+                card.count_label_one if count == 1 and card.count_label_one else card.count_label,
+                count,
                 url,
             )
         )

@@ -37,6 +37,17 @@ class MemberAddForm(forms.Form):
     )
 
 
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        label="E-mail address",
+        help_text="They get a link to sign up (or log in) and join with the roles chosen.",
+    )
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=[Role.REVIEWER]
+    )
+
+
 class MemberBulkAddForm(forms.Form):
     identifiers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),

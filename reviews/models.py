@@ -28,6 +28,10 @@ class Review(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
+    # The people named in the archive this review was imported from who are kept as names
+    # (no account here): username, first and last name, and roles in the archived team.
+    archived_people = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,3 +72,52 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} in {self.review}"
+
+
+class Invitation(models.Model):
+    """A lead's invitation to join a review, sent to an e-mail address as a link.
+
+    The link holds a random token; only its SHA-256 is stored, so the table gives no usable
+    link away. Whoever opens the link before it expires, signing up through it or logged in,
+    joins the review with ``roles``; it works once (``accepted_at``) and a lead may withdraw
+    it (``revoked_at``). See ``reviews/services.py`` (``invitation_*``).
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    #: Role values joined by commas ("reviewer,extractor").
+    roles = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.review}"
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+    @property
+    def role_labels(self) -> str:
+        return ", ".join(Role(r).label.lower() for r in self.role_list if r in Role.values)
+
+
+# The protocol's versions live with the rest of the protocol in ``reviews/protocol/``; imported
+# here (last: it needs Review) so that Django finds the model.
+from reviews.protocol.models import ProtocolVersion  # noqa: E402, F401

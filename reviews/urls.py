@@ -11,6 +11,12 @@ urlpatterns = [
     path("<slug:slug>/settings/", views.review_settings, name="settings"),
     path("<slug:slug>/team/", views.review_team, name="team"),
     path("<slug:slug>/team/bulk/", views.review_team_bulk, name="team_bulk"),
+    path("<slug:slug>/team/invite/", views.review_team_invite, name="team_invite"),
+    path(
+        "<slug:slug>/team/invitations/withdraw/",
+        views.review_team_invite_revoke,
+        name="team_invite_revoke",
+    ),
     path("<slug:slug>/team/<int:pk>/remove/", views.review_team_remove, name="team_remove"),
     path("<slug:slug>/audit/", views.review_audit, name="audit"),
     path("<slug:slug>/jobs/", views.job_list, name="jobs"),

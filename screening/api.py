@@ -1,4 +1,5 @@
-"""The machine API for screening: the next record, votes, undo, conflicts, progress, agreement.
+"""The machine API for screening: the next record, votes, undo, conflicts, progress, agreement;
+and the review's screening settings, exclusion reasons and highlighted keywords.
 
 Same rules as the pages: every lookup goes through ``reviews.access`` (outsiders get 404), the
 services check roles (403) and input (400), and other reviewers' votes only appear where the
@@ -10,28 +11,34 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import LimitOffsetPagination
 from core.schema import AutoSchema
-from reviews.access import has_role, review_for_user, scoped_get
+from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
 from screening import selectors, services
 from screening.constants import Stage
 from screening.fulltext.selectors import report_of
-from screening.models import ScreeningItem, Vote
+from screening.models import ExclusionReason, ScreeningItem, Vote
 from screening.serializers import (
+    ExclusionReasonSerializer,
     ItemEnvelopeSerializer,
     ItemListSerializer,
     ItemOutSerializer,
+    KeywordsSerializer,
+    ReasonCreateSerializer,
+    ReasonMoveSerializer,
+    ReasonUpdateSerializer,
     ResolveInputSerializer,
     ScreeningRecordSerializer,
+    ScreeningSettingsSerializer,
     VoteCastOutSerializer,
     VoteChangeSerializer,
     VoteInputSerializer,
@@ -306,9 +313,172 @@ class AgreementAPI(_StageAPI):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug, stage):
         review = self.get_review()
-        report = selectors.stage_agreement(review, stage)
+        report = selectors.stage_agreement(review, stage, user=request.user)
         data = asdict(report)
         data["pooled"]["percent_agreement"] = report.pooled.percent_agreement
         for row, pair in zip(data["pairs"], report.pairs, strict=True):
             row["kappa"]["percent_agreement"] = pair.kappa.percent_agreement
         return Response(data)
+
+
+# --- Settings, exclusion reasons and keywords ----------------------------------------------------
+# Any member reads them (the stage page shows the settings, the screening page the reasons and
+# the highlighted keywords); only leads change them, as on the settings page. The role is
+# checked before the input, so a member without it learns nothing from field errors (a reason
+# of another review is a 404 first, for everyone).
+
+LEAD_ONLY = [Role.LEAD]
+
+
+class _ReviewAPI(APIView):
+    def get_review(self) -> Review:
+        if not hasattr(self, "_review"):
+            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return self._review
+
+    def require_lead(self, action: str) -> Review:
+        review = self.get_review()
+        require_role(user=self.request.user, review=review, roles=LEAD_ONLY, action=action)
+        return review
+
+    def get_reason(self, pk) -> ExclusionReason:
+        return scoped_get(ExclusionReason.objects.all(), review=self.get_review(), pk=pk)
+
+
+def _boolean(value: str | None) -> bool | None:
+    return {"true": True, "1": True, "false": False, "0": False}.get((value or "").lower())
+
+
+class ReasonListAPI(_ReviewAPI):
+    """The exclusion reasons of each stage, in their order (GET); a lead adds one (POST). A
+    vote's or a resolution's ``reason`` is the ``id`` of an active reason of its stage."""
+
+    schema = _ListSchema()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stage", str, enum=Stage.values, description="Only this stage."),
+            OpenApiParameter(
+                "active", bool, description="Only active (true) or only retired (false) reasons."
+            ),
+        ],
+        responses=ExclusionReasonSerializer(many=True),
+    )
+    def get(self, request, slug):
+        review = self.get_review()
+        stage = request.query_params.get("stage")
+        active = _boolean(request.query_params.get("active"))
+        reasons = [
+            reason
+            for s in ([stage] if stage in Stage.values else Stage.values)
+            for reason in selectors.reasons_for(review, s, active_only=active is True)
+            if active is None or reason.active == active
+        ]
+        return Response(ExclusionReasonSerializer(reasons, many=True).data)
+
+    @extend_schema(request=ReasonCreateSerializer, responses={201: ExclusionReasonSerializer})
+    def post(self, request, slug):
+        review = self.require_lead("edit exclusion reasons")
+        payload = ReasonCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reason = services.reason_add(actor=request.user, review=review, **payload.validated_data)
+        return Response(ExclusionReasonSerializer(reason).data, status=status.HTTP_201_CREATED)
+
+
+class ReasonDetailAPI(_ReviewAPI):
+    """One exclusion reason: a lead renames it or retires it (``active: false``; votes keep
+    it), or deletes it if no vote or decision uses it."""
+
+    @extend_schema(responses=ExclusionReasonSerializer)
+    def get(self, request, slug, pk):
+        return Response(ExclusionReasonSerializer(self.get_reason(pk)).data)
+
+    @extend_schema(request=ReasonUpdateSerializer, responses=ExclusionReasonSerializer)
+    def patch(self, request, slug, pk):
+        reason = self.get_reason(pk)
+        review = self.require_lead("edit exclusion reasons")
+        payload = ReasonUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        reason = services.reason_update(
+            actor=request.user,
+            review=review,
+            reason=reason,
+            label=data.get("label"),
+            active=data.get("active"),
+        )
+        return Response(ExclusionReasonSerializer(reason).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug, pk):
+        reason = self.get_reason(pk)
+        review = self.require_lead("edit exclusion reasons")
+        services.reason_delete(actor=request.user, review=review, reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReasonMoveAPI(_ReviewAPI):
+    """Move a reason one place up or down its stage's list; the answer is the new list."""
+
+    @extend_schema(request=ReasonMoveSerializer, responses=ExclusionReasonSerializer(many=True))
+    def post(self, request, slug, pk):
+        reason = self.get_reason(pk)
+        review = self.require_lead("edit exclusion reasons")
+        payload = ReasonMoveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        offset = -1 if payload.validated_data["direction"] == "up" else 1
+        services.reason_move(actor=request.user, review=review, reason=reason, offset=offset)
+        reasons = selectors.reasons_for(review, reason.stage, active_only=False)
+        return Response(ExclusionReasonSerializer(reasons, many=True).data)
+
+
+class SettingsAPI(_ReviewAPI):
+    """How the review screens: any member reads it; a lead changes it (the fields given)."""
+
+    @extend_schema(responses=ScreeningSettingsSerializer)
+    def get(self, request, slug):
+        return Response(ScreeningSettingsSerializer(selectors.settings_for(self.get_review())).data)
+
+    @extend_schema(request=ScreeningSettingsSerializer, responses=ScreeningSettingsSerializer)
+    def patch(self, request, slug):
+        review = self.require_lead("change screening settings")
+        payload = ScreeningSettingsSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        changed = services.settings_update(
+            actor=request.user, review=review, **payload.validated_data
+        )
+        return Response(ScreeningSettingsSerializer(changed).data)
+
+
+def _keywords(settings_obj) -> dict[str, list[str]]:
+    return {
+        "include": settings_obj.keywords("include"),
+        "exclude": settings_obj.keywords("exclude"),
+    }
+
+
+class KeywordsAPI(_ReviewAPI):
+    """The terms highlighted on the record while screening: any member reads them; a lead
+    replaces a list (each list given replaces the one stored; one left out stays)."""
+
+    @extend_schema(responses=KeywordsSerializer)
+    def get(self, request, slug):
+        return Response(_keywords(selectors.settings_for(self.get_review())))
+
+    @extend_schema(request=KeywordsSerializer, responses=KeywordsSerializer)
+    def patch(self, request, slug):
+        review = self.require_lead("change screening settings")
+        payload = KeywordsSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values = {
+            f"{kind}_keywords": "\n".join(terms) for kind, terms in payload.validated_data.items()
+        }
+        try:
+            changed = services.settings_update(actor=request.user, review=review, **values)
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            # The service names its fields; the API's are ``include`` and ``exclude``.
+            errors = {k.removesuffix("_keywords"): v for k, v in exc.error_dict.items()}
+            raise ValidationError(errors) from None
+        return Response(_keywords(changed))

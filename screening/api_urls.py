@@ -1,4 +1,5 @@
-"""Screening API, under ``api/reviews/<slug>/screening/``; the same routes for each stage."""
+"""Screening API, under ``api/reviews/<slug>/screening/``: the same routes for each stage, then
+the review's settings, keywords and exclusion reasons."""
 
 from django.urls import path
 
@@ -27,4 +28,12 @@ def _stage_routes(stage: Stage) -> list:
     ]
 
 
-urlpatterns = [*_stage_routes(Stage.TITLE_ABSTRACT), *_stage_routes(Stage.FULL_TEXT)]
+urlpatterns = [
+    *_stage_routes(Stage.TITLE_ABSTRACT),
+    *_stage_routes(Stage.FULL_TEXT),
+    path("settings/", api.SettingsAPI.as_view(), name="api-screening-settings"),
+    path("keywords/", api.KeywordsAPI.as_view(), name="api-screening-keywords"),
+    path("reasons/", api.ReasonListAPI.as_view(), name="api-screening-reasons"),
+    path("reasons/<int:pk>/", api.ReasonDetailAPI.as_view(), name="api-screening-reason"),
+    path("reasons/<int:pk>/move/", api.ReasonMoveAPI.as_view(), name="api-screening-reason-move"),
+]

@@ -53,7 +53,7 @@ def check_keyword(term: str) -> str:
     """The cleaned term, or ``KeywordError`` saying what is wrong with it."""
     cleaned = " ".join(term.split())
     if not cleaned:
-        raise KeywordError("an empty keyword")
+        raise KeywordError("A keyword is empty")
     if len(cleaned) > 100:
         raise KeywordError(f"{cleaned[:30]!r}… is longer than 100 characters")
     if not _ALLOWED.match(cleaned):

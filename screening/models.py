@@ -60,6 +60,7 @@ class ScreeningSettings(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    updated_by_name = models.CharField(max_length=150, blank=True)  # see Vote.reviewer_name
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -173,21 +174,37 @@ class ScreeningItem(models.Model):
 
 class Assignment(models.Model):
     """A reviewer's claim on one slot of an item; kept after the vote, so that the reviewer's
-    queue never shows the record again. The unique constraint makes a double claim impossible."""
+    queue never shows the record again. The unique constraints make a double claim impossible.
+
+    A claim of a person known only by name (``reviewer_name``, from an imported archive; see
+    ``Vote``) is kept only with their vote: one they never voted on is dropped on import, since
+    nobody can come back to it."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey(ScreeningItem, on_delete=models.CASCADE, related_name="assignments")
     stage = models.CharField(max_length=20, choices=Stage.choices)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A default in the database too: the queue claims slots with hand-written SQL.
+    reviewer_name = models.CharField(max_length=150, blank=True, default="", db_default="")
     claimed_at = models.DateTimeField(auto_now_add=True)
     voted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["claimed_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["item", "reviewer"], name="assignment_unique")
+            models.UniqueConstraint(fields=["item", "reviewer"], name="assignment_unique"),
+            models.UniqueConstraint(
+                fields=["item", "reviewer_name"],
+                condition=models.Q(reviewer__isnull=True),
+                name="assignment_unique_name",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reviewer__isnull=False, reviewer_name="")
+                | (models.Q(reviewer__isnull=True) & ~models.Q(reviewer_name="")),
+                name="assignment_account_or_name",
+            ),
         ]
         indexes = [
             models.Index(
@@ -196,19 +213,31 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reviewer} on {self.item_id}"
+        return f"{self.reviewer or self.reviewer_name} on {self.item_id}"
 
 
 class Vote(models.Model):
-    """One reviewer's current decision on one record at one stage."""
+    """One reviewer's current decision on one record at one stage.
+
+    The reviewer is an account, or, for a vote imported from an archive whose voter the
+    importer did not map to an account here, a name (``reviewer_name``): such a voter counts
+    as a voter of their own (two names are two voters) and is never anyone signed in. Every
+    reference to a person in the review's data has such a name beside it (``<field>_name``;
+    ``AuditEvent.actor_username``), blank where the account is set.
+    """
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="screening_votes")
     item = models.ForeignKey(ScreeningItem, on_delete=models.CASCADE, related_name="votes")
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screening_votes")
     stage = models.CharField(max_length=20, choices=Stage.choices)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_votes"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="screening_votes",
     )
+    reviewer_name = models.CharField(max_length=150, blank=True)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason = models.ForeignKey(
         ExclusionReason, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
@@ -225,6 +254,16 @@ class Vote(models.Model):
             models.UniqueConstraint(
                 fields=["record", "stage", "reviewer"], name="vote_one_per_reviewer"
             ),
+            models.UniqueConstraint(
+                fields=["record", "stage", "reviewer_name"],
+                condition=models.Q(reviewer__isnull=True),
+                name="vote_one_per_named_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reviewer__isnull=False, reviewer_name="")
+                | (models.Q(reviewer__isnull=True) & ~models.Q(reviewer_name="")),
+                name="vote_account_or_name",
+            ),
             models.CheckConstraint(
                 condition=models.Q(decision__in=Decision.values), name="vote_decision_valid"
             ),
@@ -236,7 +275,12 @@ class Vote(models.Model):
         indexes = [models.Index(fields=["review", "stage", "reviewer", "updated_at"])]
 
     def __str__(self) -> str:
-        return f"{self.reviewer}: {self.decision} on {self.record_id}"
+        return f"{self.reviewer_label}: {self.decision} on {self.record_id}"
+
+    @property
+    def reviewer_label(self) -> str:
+        """Who voted, as pages and files show it: the username, or the name kept."""
+        return self.reviewer.get_username() if self.reviewer_id else self.reviewer_name
 
 
 class VoteEvent(models.Model):
@@ -248,6 +292,7 @@ class VoteEvent(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    reviewer_name = models.CharField(max_length=150, blank=True)  # see Vote.reviewer_name
     action = models.CharField(max_length=10, choices=VoteAction.choices)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason_label = models.CharField(max_length=200, blank=True)
@@ -258,7 +303,8 @@ class VoteEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.reviewer_id} {self.action} {self.decision} on item {self.item_id}"
+        who = self.reviewer_id or self.reviewer_name
+        return f"{who} {self.action} {self.decision} on item {self.item_id}"
 
 
 class Resolution(models.Model):
@@ -275,6 +321,7 @@ class Resolution(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    resolved_by_name = models.CharField(max_length=150, blank=True)  # see Vote.reviewer_name
     resolved_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -286,7 +333,7 @@ class Resolution(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.decision} by {self.resolved_by_id}"
+        return f"{self.decision} by {self.resolved_by_id or self.resolved_by_name}"
 
 
 # Django finds an app's models through this module, so the full-text model is imported here,

@@ -3,11 +3,13 @@
 The rules, for the votes a record has at one stage:
 
 * fewer votes than the review requires: the record waits (pending);
-* every vote Include: included; every vote Exclude: excluded, with the reason of the first
-  vote that gave one;
+* every vote Include: included; every vote Exclude: excluded, with the one reason the votes
+  give (a vote without a reason takes nothing away);
 * any disagreement is a conflict, and so is a Maybe unless the review counts a Maybe as Include;
-* where reasons are required (full text by default), Exclude votes with different reasons are a
-  conflict too: PRISMA 2020 reports each excluded report under one reason.
+* Exclude votes with different reasons: where reasons must agree (full text: PRISMA 2020 reports
+  each excluded report under one reason) a conflict; elsewhere (title and abstract) the votes
+  agree, and the outcome carries no reason, so that neither voter's reason silently stands for
+  both: each stays on its vote, and the caller shows them together.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ def decide(
         return Outcome(INCLUDED)
     if all(d == EXCLUDE for d in effective):
         given = [r for r in (reasons or []) if r is not None]
-        if reasons_must_agree and len(set(given)) > 1:
-            return Outcome(CONFLICT, why="the reasons for excluding differ")
+        if len(set(given)) > 1:
+            if reasons_must_agree:
+                return Outcome(CONFLICT, why="the reasons for excluding differ")
+            return Outcome(EXCLUDED, why="excluded for different reasons, each kept on its vote")
         return Outcome(EXCLUDED, reason=given[0] if given else None)
     return Outcome(CONFLICT, why="the votes differ")

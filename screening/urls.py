@@ -3,7 +3,7 @@ routes with the stage fixed in the route (``title-abstract/…`` and ``full-text
 
 from django.urls import path
 
-from screening import views
+from screening import protocol_views, views
 from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 from screening.fulltext import views as fulltext_views
 
@@ -31,6 +31,11 @@ urlpatterns = [
     path("reasons/<int:pk>/", views.reason_edit, name="reason_edit"),
     path("reasons/<int:pk>/move/", views.reason_move, name="reason_move"),
     path("reasons/<int:pk>/delete/", views.reason_delete, name="reason_delete"),
+    path(
+        "reasons/from-protocol/",
+        protocol_views.reasons_from_protocol_view,
+        name="reasons_from_protocol",
+    ),
     path("full-text/<int:pk>/report/", fulltext_views.report_attach, name="ft_report"),
     path("full-text/<int:pk>/report.pdf", fulltext_views.report_file, name="ft_report_file"),
     path(

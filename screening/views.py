@@ -137,6 +137,14 @@ def stage_home(request, slug: str, stage: str):
     # The counts as this person may see them (blinding hides a voter's own conflicts).
     context["progress"] = selectors.stage_progress(review, stage, user=request.user)
     context["settings"] = selectors.settings_for(review)
+    if context["may_resolve"]:
+        # The count on the conflicts link is what its page lists for this person (a reviewer
+        # who voted on a conflict sees it counted, unblinded, but may not resolve it).
+        context["conflicts_to_resolve"] = (
+            context["progress"].conflicts
+            if context["is_lead"]
+            else len(selectors.conflicts_for(user=request.user, review=review, stage=stage))
+        )
     if context["can_screen"]:
         context["my_votes"] = selectors.my_recent_votes(
             user=request.user, review=review, stage=stage
@@ -308,7 +316,9 @@ def agreement(request, slug: str):
     review = review_for_user(user=request.user, slug=slug)
     context = _base_context(request, review)
     context["page"] = "agreement"
-    context["reports"] = [selectors.stage_agreement(review, s) for s in Stage.values]
+    context["reports"] = [
+        selectors.stage_agreement(review, s, user=request.user) for s in Stage.values
+    ]
     return render(request, "screening/agreement.html", context)
 
 

@@ -106,6 +106,19 @@ LOGIN_REDIRECT_URL = "reviews:list"
 LOGOUT_REDIRECT_URL = "login"
 # Site setting: whether anyone may create an account. Closed sites add users in the admin.
 EVIDENT_SIGNUP_OPEN = env_bool("EVIDENT_SIGNUP_OPEN", True)
+# A lead's invitation to a review (an e-mailed link) works for this many days.
+EVIDENT_INVITATION_DAYS = env_int("EVIDENT_INVITATION_DAYS", 14, minimum=1)
+
+# --- E-mail (invitations) -------------------------------------------------------------------
+# SMTP unless EMAIL_BACKEND says otherwise; the development settings print mail to the console.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Evident <evident@localhost>"
 # Login rate limits (core/ratelimit.py; the login page, the admin's and the API token share
 # them): this many failed logins for one account, or from one client address, within the
 # window refuse every login for it, the right password included, until the window ends.
@@ -182,8 +195,19 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60 * 60 + 120, minimu
 # than the hard time limit, so a message comes back only when its worker died, never while its
 # job may still run (core.jobs.job_run reclaims a "running" job from a redelivered message).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Without a broker, a job a web request submits runs in a thread of the web process once the
+# response is sent (core/background.py), and the browser polls its page; True runs it inside
+# the request instead, before the response (the tests, which wait for their jobs that way).
+EVIDENT_JOBS_IN_REQUEST = env_bool("EVIDENT_JOBS_IN_REQUEST", False)
 # A job whose worker was killed this many times (redelivered each time) ends failed.
 EVIDENT_JOB_MAX_ATTEMPTS = env_int("EVIDENT_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# A job running on a worker writes a heartbeat this often; one whose heartbeat is older than
+# EVIDENT_JOB_HEARTBEAT_STALE seconds is taken for dead and queued again when a worker starts
+# (core/recovery.py).
+EVIDENT_JOB_HEARTBEAT_SECONDS = env_int("EVIDENT_JOB_HEARTBEAT_SECONDS", 30, minimum=1)
+EVIDENT_JOB_HEARTBEAT_STALE = env_int(
+    "EVIDENT_JOB_HEARTBEAT_STALE", 4 * EVIDENT_JOB_HEARTBEAT_SECONDS, minimum=2
+)
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in reviews.Job, not in a result backend
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -212,12 +236,43 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "reviews.constants.Role"},
+    # Every choice field is an enum in the schema, named after its choices (not after the field
+    # that happens to use them first), so a generated client gets one type per choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "reviews.constants.Role",
+        "ReviewStatusEnum": "reviews.constants.ReviewStatus",
+        "JobStatusEnum": "core.constants.JobStatus",
+        "ImportBatchStatusEnum": "identification.constants.BatchStatus",
+        "SourceKindEnum": "identification.constants.SourceKind",
+        "PairStatusEnum": "deduplication.constants.PairStatus",
+        "DuplicateDecisionEnum": ["same", "different"],
+        "FieldComparisonStatusEnum": ["same", "similar", "different", "missing"],
+        "StageEnum": "screening.constants.Stage",
+        "DecisionEnum": "screening.constants.Decision",
+        "ResolutionDecisionEnum": ["include", "exclude"],
+        "ItemStatusEnum": "screening.constants.ItemStatus",
+        "MaybePolicyEnum": "screening.constants.MaybePolicy",
+        "ReasonPolicyEnum": "screening.constants.ReasonPolicy",
+        "ResolverPolicyEnum": "screening.constants.ResolverPolicy",
+        "PrismaBoxEnum": "reporting.prisma.Box",
+        "PrismaTemplateEnum": "reporting.prisma.Template",
+    },
 }
 
+# One handler, on the root logger. Django's own "django" logger is redefined without handlers
+# (by default it has a console handler of its own while DEBUG is on, so every message, a
+# traceback included, was printed twice). Refused requests (4xx, an expected 403 among them)
+# log one line without traceback (core/logfilters.py); 500s keep theirs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"expected_refusals": {"()": "core.logfilters.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["expected_refusals"]},
+        # matplotlib's PDFs subset their fonts with fontTools, which logs every step at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }

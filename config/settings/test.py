@@ -15,6 +15,9 @@ ALLOWED_HOSTS = ["*"]
 # Even when a broker is configured (the PostgreSQL CI run), tests run jobs eagerly by default;
 # the worker tests switch this off for themselves and go through the real broker and worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# Eager jobs run inside the request that submits them, so a test finds them finished when the
+# request returns (tests/identification/test_background_jobs.py tries the after-response way).
+EVIDENT_JOBS_IN_REQUEST = env_bool("EVIDENT_JOBS_IN_REQUEST", True)
 # Login rate limits count in this process's memory, whatever CACHE_URL says; tests clear it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES = {

@@ -31,12 +31,13 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def agreement_csv_rows(review: Review) -> Iterator[str]:
+def agreement_csv_rows(review: Review, *, user) -> Iterator[str]:
+    """The agreement figures as ``user`` may see them (see ``stage_agreement``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(AGREEMENT_CSV_COLUMNS)
     for stage in Stage.values:
-        report = stage_agreement(review, stage)
+        report = stage_agreement(review, stage, user=user)
         t, k = report.pooled_table, report.pooled
         writer.writerow(
             [stage, "(first vote)", "(second vote)", t.n, t.both_yes, t.a_yes_b_no,
@@ -108,7 +109,7 @@ def votes_csv_rows(*, user, review: Review, stage: str) -> Iterator[str]:
                 spreadsheet_safe(vote.record.title[:500]),
                 spreadsheet_safe(vote.record.doi),
                 status_visible(user=user, review=review, item=item),
-                spreadsheet_safe(vote.reviewer.get_username()),
+                spreadsheet_safe(vote.reviewer_label),  # or the name an archive kept
                 vote.decision,
                 spreadsheet_safe(vote.reason.label if vote.reason else ""),
                 spreadsheet_safe(vote.note),

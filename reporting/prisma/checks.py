@@ -8,6 +8,10 @@ here: :class:`PrismaCounts` refuses negative counts and derives the source total
 lists; H1 is checked for title/abstract exclusion reasons, whose total is given. S5 (no box
 drops to zero while a later one is positive) is left out because every link it guards is
 already an equality or inequality below.
+
+While screening goes on, the records and reports not yet decided are in no box
+(``PrismaCounts.records_open``, ``reports_open``); H2 and H5 count them in, so that an unfinished
+stage is reported by the caller as unfinished, not here as numbers that do not add up.
 """
 
 from __future__ import annotations
@@ -56,15 +60,18 @@ def check_consistency(counts: PrismaCounts, *, warnings: Iterable[str] = ()) -> 
 
     # H2 (H3 is the same equation seen from the removed box).
     expected = c.identified - c.removed_before_screening
-    if c.records_screened != expected:
+    if c.records_screened + c.records_open != expected:
         extra = (
             " More records were removed before screening than were identified."
             if expected < 0
             else ""
         )
+        screened = f"Records screened {_n(c.records_screened)}"
+        if c.records_open:
+            screened += f" plus records not yet screened {_n(c.records_open)}"
         error(
             "H2",
-            f"Records screened {_n(c.records_screened)} should equal records identified from "
+            f"{screened} should equal records identified from "
             f"databases and registers {_n(c.identified)} minus records removed before screening "
             f"{_n(c.removed_before_screening)}, that is {expected:,}.{extra}",
             Box.IDENTIFIED,
@@ -111,6 +118,7 @@ def check_consistency(counts: PrismaCounts, *, warnings: Iterable[str] = ()) -> 
         sought=c.reports_sought,
         not_retrieved=c.reports_not_retrieved,
         assessed=c.reports_assessed,
+        still_open=c.reports_open,
         excluded=c.reports_excluded_total,
         reasons=len(c.reports_excluded),
         boxes=(Box.SOUGHT, Box.NOT_RETRIEVED, Box.ASSESSED, Box.REPORTS_EXCLUDED),
@@ -268,12 +276,16 @@ def _retrieval(
     reasons: int,
     boxes: tuple[Box, Box, Box, Box],
     codes: tuple[str, str],
+    still_open: int = 0,
 ) -> None:
     sought_box, not_retrieved_box, assessed_box, excluded_box = boxes
-    if assessed != sought - not_retrieved:
+    if assessed + still_open != sought - not_retrieved:
+        assessed_text = f"Reports assessed for eligibility {_n(assessed)}"
+        if still_open:
+            assessed_text += f" plus reports not yet assessed {_n(still_open)}"
         error(
             codes[0],
-            f"{prefix}Reports assessed for eligibility {_n(assessed)} should equal reports sought "
+            f"{prefix}{assessed_text} should equal reports sought "
             f"for retrieval {_n(sought)} minus reports not retrieved {_n(not_retrieved)}, that "
             f"is {sought - not_retrieved:,}.",
             sought_box,

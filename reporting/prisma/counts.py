@@ -167,6 +167,13 @@ class PrismaCounts:
     Lists keep the caller's order. ``registers`` empty means no register was searched and the
     "Registers" line is left out. ``hand_entered`` names the boxes whose numbers were typed in
     rather than counted; the renderer marks them with a dagger.
+
+    A box counts the records (reports) whose decision is made. While screening goes on, the
+    rest are in no box and nothing draws them: ``records_open`` are the records identified and
+    not removed whose title/abstract decision is not made yet (still open, or not yet in
+    screening), ``reports_open`` the reports sought, retrieved and not yet decided. The
+    arithmetic checks count them in, so that an unfinished stage is not taken for an error;
+    saying that a stage is unfinished is the caller's (its warnings).
     """
 
     databases: Named
@@ -181,6 +188,8 @@ class PrismaCounts:
     reports_not_retrieved: int
     reports_assessed: int
     reports_excluded: Named = ()
+    records_open: int = 0
+    reports_open: int = 0
     new_studies: int
     new_reports: int
     meta_analysis_studies: int | None = None
@@ -201,6 +210,8 @@ class PrismaCounts:
             "reports_sought",
             "reports_not_retrieved",
             "reports_assessed",
+            "records_open",
+            "reports_open",
             "new_studies",
             "new_reports",
         ):

@@ -29,6 +29,7 @@ class FullTextReport(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    added_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

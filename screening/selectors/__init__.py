@@ -2,16 +2,25 @@
 
 One module per concern: ``settings`` (a review's settings and reasons), ``policy`` (who may
 do what, and what blinding lets them see), ``queues`` (the conflict queue), ``progress``
-(counts of a stage, of a reviewer, of the dashboard), ``agreement`` (kappa) and ``boxes`` (the
-PRISMA diagram's screening boxes). The public names are all importable from here. Screening's
-CSV files (votes, agreement) are built with every other export, in ``reporting.exports``.
+(counts of a stage and of a reviewer), ``agreement`` (kappa) and ``boxes`` (the PRISMA
+diagram's screening boxes: the one definition of records screened and reports assessed, which
+the dashboard's cards and the progress counts use too). The public names are all importable
+from here. Screening's CSV files (votes, agreement) are built with every other export, in
+``reporting.exports``.
 """
 
 from __future__ import annotations
 
 from screening.fulltext.selectors import report_of
 from screening.selectors.agreement import PairAgreement, StageAgreement, stage_agreement
-from screening.selectors.boxes import OpenDecisions, ScreeningBoxes, screening_boxes
+from screening.selectors.boxes import (
+    OpenDecisions,
+    ScreeningBoxes,
+    excluded_reasons,
+    records_screened,
+    reports_assessed,
+    screening_boxes,
+)
 from screening.selectors.policy import (
     can_screen,
     conflicts_hidden_from,
@@ -23,6 +32,7 @@ from screening.selectors.policy import (
     votes_visible,
 )
 from screening.selectors.progress import (
+    COUNTER_LIVE_MAX,
     COUNTER_TTL,
     MyProgress,
     MyVote,
@@ -30,14 +40,13 @@ from screening.selectors.progress import (
     StageProgress,
     my_progress,
     my_recent_votes,
-    records_screened,
-    reports_assessed,
     stage_progress,
 )
 from screening.selectors.queues import conflicts_for
 from screening.selectors.settings import highlighter_for, reasons_for, settings_for
 
 __all__ = [
+    "COUNTER_LIVE_MAX",
     "COUNTER_TTL",
     "MyProgress",
     "MyVote",
@@ -50,6 +59,7 @@ __all__ = [
     "can_screen",
     "conflicts_for",
     "conflicts_hidden_from",
+    "excluded_reasons",
     "highlighter_for",
     "may_resolve",
     "may_resolve_some",

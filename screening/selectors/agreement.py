@@ -1,4 +1,11 @@
-"""Agreement between reviewers (Cohen's and Fleiss' kappa), over settled records only.
+"""Agreement between reviewers (Cohen's and Fleiss' kappa), over every record voted on by at
+least two of them, settled or not: leaving out the records in conflict, as this module once did,
+showed kappa = 1.000 and 100 % agreement while three conflicts were open.
+
+Blinding still holds: a reader counts a record only once they may see its votes (see
+``policy.votes_visible``): when it is settled, or in conflict and theirs to resolve (a lead
+resolves every conflict). A voter's own conflict is left out of what they read, exactly as a
+record still waiting for the other vote is, so nothing moves when the other vote disagrees.
 
 The statistics themselves are pure functions in ``screening/reliability.py``; this module
 gathers the votes they are computed from.
@@ -10,10 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
+from django.db.models import Q
+
 from reviews.models import Review
 from screening import reliability
-from screening.constants import Decision, Stage
-from screening.models import Vote
+from screening.constants import Decision, ItemStatus, Stage
+from screening.models import ScreeningItem, Vote
+from screening.selectors.policy import conflicts_hidden_from
+from screening.selectors.settings import settings_for
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,9 @@ class StageAgreement:
     pairs: list[PairAgreement]
     fleiss: reliability.FleissResult | None
     raters: int
+    #: Blinding applied for this reader: records whose votes they may not see yet are left out
+    #: (it says nothing of whether any were).
+    blinded: bool = False
 
 
 def _yes(decision: str) -> bool:
@@ -41,25 +55,51 @@ def _yes(decision: str) -> bool:
     return decision != Decision.EXCLUDE
 
 
-def stage_agreement(review: Review, stage: str) -> StageAgreement:
-    """Agreement between reviewers at ``stage`` over settled records only.
+def _counted_items(review: Review, stage: str, user) -> tuple[Q, bool]:
+    """Which items' votes ``user`` may have counted, as a filter on votes, and whether blinding
+    left some kind of record out. ``user`` ``None``: every item (the whole truth)."""
+    if user is None or not settings_for(review).blinded:
+        return Q(), False
+    # As ``policy.votes_visible``: settled (or not retrieved) records for everyone ...
+    visible = Q(
+        item__status__in=[ItemStatus.INCLUDED, ItemStatus.EXCLUDED, ItemStatus.NOT_RETRIEVED]
+    )
+    # ... and the conflicts the reader may resolve; never a record still awaiting votes.
+    hidden = conflicts_hidden_from(user=user, review=review)
+    if hidden is None:
+        visible |= Q(item__status=ItemStatus.CONFLICT)
+    elif hidden != Q():
+        conflicts = ScreeningItem.objects.of_review(review).at(stage)
+        visible |= Q(item__in=conflicts.filter(status=ItemStatus.CONFLICT).exclude(hidden))
+    return visible, True
 
-    Records still awaiting votes or in conflict are left out until settled, so that these
-    figures can never reveal a blinded vote.
+
+def stage_agreement(review: Review, stage: str, *, user) -> StageAgreement:
+    """Agreement between reviewers at ``stage`` over every record at least two of them voted on,
+    as ``user`` may see it.
+
+    Settled or not: a conflict is a disagreement and counts as one. While screening is blinded
+    a record counts once ``user`` may see its votes (settled, or in conflict and theirs to
+    resolve); records still awaiting votes (with three reviewers, two votes of three) count for
+    nobody until then. ``user`` ``None``: every record, for callers that show the figures to no
+    blinded reader.
     """
+    counted, blinded = _counted_items(review, stage, user)
     rows = (
         Vote.objects.of_review(review)
         .at(stage)
         .primary(review)
-        .on_settled()
+        .filter(counted)
         .order_by("item_id", "created_at", "pk")
-        .values_list("item_id", "reviewer_id", "reviewer__username", "decision")
+        .values_list("item_id", "reviewer_id", "reviewer__username", "reviewer_name", "decision")
     )
-    by_item: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    names: dict[int, str] = {}
-    for item_id, reviewer_id, username, decision in rows.iterator(chunk_size=5000):
-        by_item[item_id].append((reviewer_id, username, decision))
-        names[reviewer_id] = username
+    by_item: dict[int, list[tuple[tuple, str, str]]] = defaultdict(list)
+    names: dict[tuple, str] = {}
+    for item_id, reviewer_id, username, name, decision in rows.iterator(chunk_size=5000):
+        # A voter known only by name (from an imported archive) is a voter of their own.
+        voter = (0, reviewer_id, "") if reviewer_id is not None else (1, 0, name)
+        by_item[item_id].append((voter, username or name, decision))
+        names[voter] = username or name
     pooled_pairs = []
     pair_votes: dict[tuple[int, int], list[tuple[bool, bool]]] = defaultdict(list)
     for votes in by_item.values():
@@ -95,4 +135,5 @@ def stage_agreement(review: Review, stage: str) -> StageAgreement:
         pairs=pairs,
         fleiss=fleiss,
         raters=len(names),
+        blinded=blinded,
     )

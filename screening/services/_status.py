@@ -15,6 +15,13 @@ from screening import rules
 from screening.constants import SETTLED_STATUSES, ItemStatus, MaybePolicy, Stage
 from screening.models import ScreeningItem, ScreeningSettings
 
+#: Whether two Exclude votes must give the same reason to agree, per stage: one rule per stage,
+#: chosen on purpose and shown on the screening settings page. Full text: yes, because PRISMA
+#: 2020 reports each excluded report under one reason, so different reasons make a conflict.
+#: Title and abstract: no, the votes agree to exclude; the record keeps no single reason and
+#: each vote keeps its own (``screening.selectors.boxes`` shows them together).
+REASONS_MUST_AGREE = {Stage.TITLE_ABSTRACT: False, Stage.FULL_TEXT: True}
+
 _STATUS_OF_OUTCOME = {
     rules.PENDING: ItemStatus.PENDING,
     rules.CONFLICT: ItemStatus.CONFLICT,
@@ -41,24 +48,29 @@ def evaluate(
     of the conflict just the same. So the change is saved (the resolver sees it) and the
     record waits for its resolver.
     """
-    if item.status == ItemStatus.CONFLICT:
-        return rules.Outcome(rules.CONFLICT, why="in conflict until resolved")
+    # The votes are read and the status written whatever the item's state, a conflict
+    # included: a blinded voter whose vote meets a disagreement must not be able to tell it
+    # by the time the answer takes (tests/screening/test_blinding_timing.py).
     if votes is None:
         votes = list(item.votes.order_by("created_at", "pk").values_list("decision", "reason_id"))
+    if item.status == ItemStatus.CONFLICT:
+        set_status(item, ItemStatus.CONFLICT)
+        return rules.Outcome(rules.CONFLICT, why="in conflict until resolved")
     outcome = rules.decide(
         [d for d, _ in votes],
         required=settings_obj.reviewers_per_record,
         maybe_is_include=settings_obj.maybe_policy == MaybePolicy.INCLUDE,
         reasons=[r for _, r in votes],
-        reasons_must_agree=settings_obj.reasons_required(item.stage),
+        reasons_must_agree=REASONS_MUST_AGREE[Stage(item.stage)],
     )
     set_status(item, _STATUS_OF_OUTCOME[outcome.status], reason_id=outcome.reason)
     return outcome
 
 
 def set_status(item: ScreeningItem, status: str, *, reason_id: Any = None) -> None:
-    if status == item.status == ItemStatus.PENDING:
-        return  # the common case, a first vote of several: nothing to write
+    # Written even when nothing changes (a first vote of several): skipping the write would
+    # make a vote that opens a conflict measurably slower than one that leaves the record
+    # waiting, and so tell a blinded voter that the other vote disagrees.
     item.status = status
     item.final_reason_id = reason_id if status == ItemStatus.EXCLUDED else None
     item.settled_at = timezone.now() if status in SETTLED_STATUSES else None

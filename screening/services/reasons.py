@@ -17,6 +17,7 @@ from core.text import clean_input_text
 from reviews.access import require_role
 from reviews.constants import Role
 from reviews.models import Review
+from reviews.protocol.selectors import eligibility_criteria
 from screening.constants import MAX_REASON_LABEL, MAX_REASONS
 from screening.models import ExclusionReason, Resolution, ScreeningItem, Vote
 from screening.services._common import clean_stage
@@ -135,3 +136,44 @@ def reason_delete(*, actor, review: Review, reason: ExclusionReason) -> None:
             changes={"stage": reason.stage, "label": reason.label},
         )  # fmt: skip
         reason.delete()
+
+
+def reasons_from_protocol(*, actor, review: Review, stage: str) -> list[ExclusionReason]:
+    """One exclusion reason of ``stage`` per exclusion criterion of the current protocol that the
+    list lacks (compared ignoring case), added at its end in the protocol's order; audited as
+    one event. Returns the reasons added (none when every criterion is on the list already)."""
+    require_role(user=actor, review=review, roles=[Role.LEAD], action="edit exclusion reasons")
+    stage = clean_stage(stage)
+    criteria = eligibility_criteria(review)
+    if not criteria or not criteria["exclusion"]:
+        raise ValidationError("The protocol lists no exclusion criteria to add.")
+    added: list[ExclusionReason] = []
+    with transaction.atomic():
+        existing = list(
+            ExclusionReason.objects.select_for_update().filter(review=review, stage=stage)
+        )
+        labels = {r.label.casefold() for r in existing}
+        position = max((r.position for r in existing), default=0) + 1
+        for criterion in criteria["exclusion"]:
+            label = " ".join(criterion.split())[:MAX_REASON_LABEL]
+            if not label or label.casefold() in labels:
+                continue
+            if len(existing) + len(added) >= MAX_REASONS:
+                raise ValidationError(
+                    f"At most {MAX_REASONS} reasons per stage; retire or delete some first."
+                )
+            added.append(
+                ExclusionReason.objects.create(
+                    review=review, stage=stage, label=label, position=position
+                )
+            )
+            labels.add(label.casefold())
+            position += 1
+        if added:
+            audit_record(
+                actor=actor, review=review, verb="added exclusion reasons from the protocol",
+                object_type="screening.exclusionreason", object_repr=f"{len(added)} reasons",
+                changes={"stage": stage, "labels": [r.label for r in added],
+                         "protocol_version": criteria["version"]},
+            )  # fmt: skip
+    return added

@@ -159,7 +159,7 @@ def _clean_keywords(value: Any, *, field: str) -> str:
         if term.lower() not in (t.lower() for t in terms):
             terms.append(term)
     if errors:
-        raise ValidationError({field: [f"Cannot use {e}." for e in errors[:5]]})
+        raise ValidationError({field: [f"Keyword not saved: {e}." for e in errors[:5]]})
     if len(terms) > MAX_KEYWORDS:
         raise ValidationError({field: f"At most {MAX_KEYWORDS} keywords (got {len(terms)})."})
     return "\n".join(terms)

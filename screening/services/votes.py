@@ -21,7 +21,9 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.text import clean_input_text
 from reviews.access import require_role, scoped_get
+from reviews.constants import ReviewStatus
 from reviews.models import Review
+from reviews.services import review_status_advance
 from screening.constants import MAX_NOTE, Decision, ItemStatus, Stage, VoteAction
 from screening.fulltext.models import FullTextReport
 from screening.models import Assignment, ScreeningItem, Vote, VoteEvent
@@ -187,6 +189,10 @@ def _vote_write(user, review, item, stage, decision, reason_obj, note, settings_
             object_repr=item_repr(locked),
             # No decision here: the audit log is not blinded (see ``screening.services``).
             changes={"stage": locked.stage, "record": locked.record_id},
+        )
+        # The review's status follows the work: a first vote means screening has begun.
+        review_status_advance(
+            review=review, status=ReviewStatus.SCREENING, actor=user, because="first vote cast"
         )
     if isinstance(item, ScreeningItem):
         item.status = locked.status

@@ -14,4 +14,9 @@
     box.textContent = status === 403 ? "You do not have the role to do that." :
       status === 404 ? "That item no longer exists." : "The server could not complete the request (" + status + ").";
   });
+  // The banner tells of the last request only: one that works takes it away again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = document.getElementById("htmx-error");
+    if (box && event.detail.successful) { box.remove(); }
+  });
 })();

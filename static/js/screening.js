@@ -154,6 +154,12 @@
     say(radio.checked ? "Reason chosen: " + label : "Reason cleared.");
   }
 
+  function toggleShortcuts() {
+    if (!shortcuts) { return; }
+    shortcuts.hidden = !shortcuts.hidden;
+    say(shortcuts.hidden ? "Keyboard shortcuts hidden; press ? to show them." : "Keyboard shortcuts shown.");
+  }
+
   function focusNote() {
     var note = current.querySelector("textarea.note");
     if (note) { note.focus(); }
@@ -179,7 +185,7 @@
     else if (key === "u") { undo(); }
     else if (key === "n") { focusNote(); }
     else if (/^[1-9]$/.test(key)) { pickReason(parseInt(key, 10)); }
-    else if (key === "?") { if (shortcuts) { shortcuts.hidden = !shortcuts.hidden; } }
+    else if (key === "?") { toggleShortcuts(); }
     else { return; }
     event.preventDefault();
   });
@@ -204,6 +210,10 @@
   });
   root.addEventListener("htmx:responseError", function (event) {
     fail(errorText({ status: event.detail.xhr.status, text: event.detail.xhr.responseText }));
+  });
+  // A later request that works (a good file after a refused one) takes the old error away.
+  root.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) { clearError(); }
   });
 
   if (!card(upcoming)) { preload(); }

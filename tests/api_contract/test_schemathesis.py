@@ -48,11 +48,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.models import Job
+from deduplication.models import DuplicatePair
 from demo.build import demo_build
 from identification.models import Record, Search
 from reviews.models import Membership
+from reviews.protocol.models import ProtocolVersion
 from screening.constants import ItemStatus, Stage
-from screening.models import ScreeningItem, Vote
+from screening.models import ExclusionReason, ScreeningItem, Vote
 from tests.conftest import make_user
 
 EXAMPLES = int(os.environ.get("EVIDENT_API_CONTRACT_EXAMPLES", "3"))
@@ -93,6 +95,19 @@ def _ids(review) -> dict[str, list[int]]:
         "records": list(Record.objects.filter(review=review).values_list("pk", flat=True)[:50]),
         "memberships": list(Membership.objects.filter(review=review).values_list("pk", flat=True)),
         "jobs": list(Job.objects.filter(review=review).values_list("pk", flat=True)),
+        "duplicates/pairs": list(
+            DuplicatePair.objects.filter(review=review).values_list("pk", flat=True)[:50]
+        ),
+        # Records merged into another (undo, primary) first, then any.
+        "duplicates/records": list(
+            Record.objects.filter(review=review, cluster__isnull=False).values_list(
+                "pk", flat=True
+            )[:50]
+        ),
+        "reasons": list(ExclusionReason.objects.filter(review=review).values_list("pk", flat=True)),
+        "protocol/versions": list(
+            ProtocolVersion.objects.filter(review=review).values_list("pk", flat=True)
+        ),
     }
     for segment, stage in STAGE_SEGMENT.items():
         items = ScreeningItem.objects.filter(review=review, stage=stage)
@@ -107,9 +122,10 @@ def _ids(review) -> dict[str, list[int]]:
 
 
 def _id_source(path: str, ids: dict[str, list[int]]) -> list[int]:
-    for key, values in ids.items():
+    # The longest key first: ``duplicates/records`` before ``records``.
+    for key in sorted(ids, key=len, reverse=True):
         if re.search(rf"/{re.escape(key)}/\{{id\}}", path):
-            return values
+            return ids[key]
     raise AssertionError(f"no ids known for {path}; add them to _ids()")
 
 

@@ -54,6 +54,34 @@ def test_the_prisma_svg_renders_with_every_box_in_the_browser(page, tmp_path):
     assert img.get_attribute("alt").startswith("PRISMA 2020 flow diagram")
 
 
+def test_the_diagram_fills_its_panel_legibly_on_a_laptop_screen(page):
+    """At 1366 px the diagram filled half its panel with text a few pixels high (issue 12)."""
+    from reporting.prisma.render import BODY_SIZE
+    from reviews import services
+
+    lead = make_user("lena")
+    review = services.review_create(user=lead, title="Exercise for depression", slug="exercise")
+    build_review(lead, review)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, "lena")
+    page.goto("/reviews/exercise/prisma/")
+    page.wait_for_function("document.querySelector('figure.prisma-figure img').naturalWidth > 0")
+    sizes = page.evaluate(
+        """() => {
+            const figure = document.querySelector('figure.prisma-figure');
+            const img = figure.querySelector('img');
+            const style = getComputedStyle(figure);
+            const inner = figure.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return {inner, shown: img.getBoundingClientRect().width, natural: img.naturalWidth};
+        }"""
+    )
+    assert sizes["shown"] >= 0.98 * sizes["inner"], sizes
+    # The drawing's body text is BODY_SIZE points at its natural size (4/3 px a point).
+    text_px = BODY_SIZE * 4 / 3 * sizes["shown"] / sizes["natural"]
+    assert text_px >= 13, (text_px, sizes)
+
+
 RIS = (
     b"TY  - JOUR\nTI  - Gambling harm in young adults\nAU  - Smith, J\nPY  - 2020\nER  - \n\n"
     b"TY  - JOUR\nTI  - Gambling harms among young adults: a survey\nAU  - Smith, John\nPY  - 2021\nER  - \n\n"

@@ -108,3 +108,105 @@ def test_a_crashing_handler_fails_the_job_without_a_traceback_for_the_user(revie
     assert job.status == JobStatus.FAILED
     assert job.error == "Unexpected error: ZeroDivisionError: division by zero"
     assert job.progress == 50
+
+
+# --- the job page, for people ---------------------------------------------------------------
+
+
+def _job_page(client, job) -> str:
+    response = client.get(f"/reviews/{job.review.slug}/jobs/{job.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _no_python(page: str) -> None:
+    """No result rendered as a Python dict or list."""
+    assert "{&#x27;" not in page and "{'" not in page and "[&#x27;" not in page
+
+
+def test_the_job_page_shows_an_imports_summary_for_people(
+    lead, review, django_capture_on_commit_callbacks
+):
+    import io
+
+    from tests.conftest import client_for
+
+    export = io.BytesIO(
+        b"TY  - JOUR\nTI  - Gambling and debt\nPY  - 2020\nDO  - 10.1000/abc\nER  - \n\n"
+        b"TY  - JOUR\nTI  - Gambling and debt\nPY  - 2020\nDO  - 10.1000/abc\nER  - \n\n"
+        b"TY  - JOUR\nTI  - Lottery play\nPY  - 2019\nER  - \n\n"
+        b"TY  - JOUR\nAU  - Nobody, N\nER  - \n"
+    )
+    export.name = "scopus.ris"
+    client = client_for(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/reviews/exercise/searches/", {"database": "Scopus", "files": export}
+        )
+    job = Job.objects.get(kind="import_records")
+    assert response.url == f"/reviews/exercise/jobs/{job.pk}/"
+    page = _job_page(client, job)
+    _no_python(page)
+    assert "<h1>Import records #" in page
+    assert "Import of scopus.ris into the search “Scopus”" in page
+    rows = {
+        "Records read": "4",
+        "Records imported": "3",
+        "Duplicates found": "1 (merged, screened once)",
+        "Queued for screening": "2",
+    }
+    for label, value in rows.items():
+        assert f"<dt>{label}</dt>" in page and value in page, label
+    assert "<dt>Warnings</dt>" in page and "1 entry skipped" in page and "no title" in page
+
+
+def test_the_job_page_shows_a_dedup_runs_counts_and_a_team_bulk_adds_result(
+    lead, review, django_capture_on_commit_callbacks
+):
+    from tests.conftest import client_for
+
+    make_user("erin")
+    with django_capture_on_commit_callbacks(execute=True):
+        dedup = services.job_submit(actor=lead, review=review, kind="dedup", params={})
+        team = services.job_submit(
+            actor=lead,
+            review=review,
+            kind="team_bulk_add",
+            params={"identifiers": ["erin"], "roles": ["viewer"]},
+        )
+    client = client_for(lead)
+    page = _job_page(client, dedup)
+    _no_python(page)
+    for label in (
+        "Records in the review",
+        "Records merged into another",
+        "Possible duplicates for a person to judge",
+    ):
+        assert f"<dt>{label}</dt>" in page
+    page = _job_page(client, team)
+    _no_python(page)
+    assert "<dt>People on the list</dt>" in page and "erin (viewer)" in page
+    jobs_page = client.get("/reviews/exercise/jobs/").content.decode()
+    assert "Deduplicate records #" in jobs_page and "Add team members #" in jobs_page
+
+
+def test_a_result_the_page_does_not_know_is_a_readable_definition_list(lead, review):
+    from tests.conftest import client_for
+
+    job = Job.objects.create(
+        review=review,
+        kind="retired_kind",
+        status=JobStatus.SUCCEEDED,
+        result={
+            "studies_found": 1234,
+            "by_design": {"rct": 3, "cohort": 4},
+            "excluded_ids": list(range(30)),
+            "complete": True,
+        },
+    )
+    page = _job_page(client_for(lead), job)
+    _no_python(page)
+    assert "<dt>Studies found</dt>" in page and "1,234" in page
+    assert "<dt>By design</dt>" in page and "<dt>Rct</dt>" in page
+    assert "<li>19</li>" in page and "<li>20</li>" not in page and "… and 10 more" in page
+    assert "<dt>Complete</dt>" in page and "yes" in page

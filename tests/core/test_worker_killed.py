@@ -9,10 +9,13 @@ at pytest-django's test database, and kills it with SIGKILL while a job runs:
 * the pool child that runs the job: the worker's main process sees it die and, with
   ``acks_late`` and ``reject_on_worker_lost``, puts the message back at the head of the queue,
   marked redelivered; a new pool child takes it and ``core.jobs.job_run`` reclaims the job;
-* the whole worker: nothing is left to requeue the message. It waits in Redis's "unacked" set
-  until the visibility timeout passes (set above the hard time limit, an hour or more), when a
-  worker puts it back. The test does what that worker does, at once, with kombu's own
-  ``restore_by_tag``, for this message only; then a new worker on the same queue runs it.
+* the whole worker: nothing is left to requeue the message, which waits in Redis's "unacked"
+  set until the visibility timeout (an hour or more). The job is started again anyway when a
+  worker starts (``core.recovery.jobs_recover``): at once when the worker comes back under the
+  same node name (as a service manager restarts it) and the process recorded on the job is
+  gone; on any other worker once the job's heartbeat is stale. The dead worker's message, put
+  back by kombu's ``restore_by_tag`` as a live worker would after the visibility timeout, then
+  finds the job finished and changes nothing.
 
 Each time the job must end succeeded exactly once (two starts; the first one's rows rolled back
 with its dead connection) with the same data as a run that was never interrupted.
@@ -239,8 +242,8 @@ def workers(tmp_path):
     started: list[Worker] = []
     counter = itertools.count(1)
 
-    def start(**extra_env: str) -> Worker:
-        name = f"sigkill-{uuid.uuid4().hex[:6]}-{next(counter)}"
+    def start(name: str = "", **extra_env: str) -> Worker:
+        name = name or f"sigkill-{uuid.uuid4().hex[:6]}-{next(counter)}"
         worker = Worker(queue, name, tmp_path / f"{name}.log", env | extra_env)
         started.append(worker)
         worker.wait_ready()
@@ -363,28 +366,72 @@ def test_an_import_whose_pool_child_is_killed_runs_again_once(workers):
     assert "signal 9 (SIGKILL)" in worker.log.read_text(errors="replace"), worker.tail()
 
 
-def test_an_import_whose_worker_is_killed_runs_again_on_a_new_worker(workers):
+def _kill_whole_worker(worker: Worker) -> None:
+    pool = worker.children()
+    worker.kill()
+    for pid in pool:  # a pool child whose parent is gone stops by itself; do not wait for it
+        _kill(pid)
+
+
+def _assert_left_running(job: Job, batch: ImportBatch) -> Job:
+    """Nobody runs the job now: it is still "running", and nothing it did is in the database."""
+    time.sleep(1)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert job.worker and job.heartbeat_at is not None, "the worker did not record itself"
+    assert not Record.objects.filter(review=batch.review).exists(), "partial data committed"
+    return job
+
+
+def _late_message_changes_nothing(task_id: str, job: Job, batch, titles) -> None:
+    """The dead worker's message, back after the visibility timeout, finds the job finished."""
+    restore_after_visibility_timeout(task_id)
+    time.sleep(2)
+    job.refresh_from_db()
+    assert_imported_once(batch, titles, job)
+
+
+def test_an_import_whose_worker_is_killed_runs_again_when_the_worker_restarts(workers):
     batch, titles, job = _upload(RECORDS)
     first = workers()
     task_id = send(job, workers.queue)
     job = killed_mid_job(job, at_least=61)
     assert_still_running(job, first)
-    pool = first.children()
-    first.kill()
-    for pid in pool:  # a pool child whose parent is gone stops by itself; do not wait for it
-        _kill(pid)
+    _kill_whole_worker(first)
+    job = _assert_left_running(job, batch)
+    assert job.worker.startswith(first.node + " pid ")
 
-    # Nobody runs the job now: it stays "running" until its message comes back, and nothing
-    # it did is in the database.
-    time.sleep(1)
-    job.refresh_from_db()
-    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
-    assert not Record.objects.filter(review=batch.review).exists(), "partial data committed"
-    second = workers()
-    restore_after_visibility_timeout(task_id)
+    # Restarted under the same node name, as systemd or supervisord restart it: the recorded
+    # process is gone, so the job is queued again at once (no waiting for a timeout).
+    started = time.monotonic()
+    restarted = workers(name=first.name)
+    assert restarted.node == first.node
+    job = wait_until(job, lambda j: j.is_finished, what="finished", timeout=90)
+    assert_imported_once(batch, titles, job)
+    assert time.monotonic() - started < 60
+    assert "queued again" in restarted.log.read_text(errors="replace"), restarted.tail()
+    _late_message_changes_nothing(task_id, job, batch, titles)
+
+
+def test_an_import_whose_worker_is_killed_runs_again_on_another_worker(workers):
+    beat = {"EVIDENT_JOB_HEARTBEAT_SECONDS": "1", "EVIDENT_JOB_HEARTBEAT_STALE": "4"}
+    batch, titles, job = _upload(RECORDS)
+    first = workers(**beat)
+    task_id = send(job, workers.queue)
+    job = killed_mid_job(job, at_least=61)
+    assert_still_running(job, first)
+    _kill_whole_worker(first)
+    job = _assert_left_running(job, batch)
+
+    # Another machine's worker cannot see the dead process: it goes by the heartbeat, which
+    # stops with the process.
+    time.sleep(5)
+    second = workers(**beat)
+    assert second.node != first.node
     job = wait_until(job, lambda j: j.is_finished, what="finished", timeout=90)
     assert_imported_once(batch, titles, job)
     assert second.proc.poll() is None
+    _late_message_changes_nothing(task_id, job, batch, titles)
 
 
 # --- deduplication ----------------------------------------------------------------------------

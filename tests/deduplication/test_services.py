@@ -330,7 +330,7 @@ def test_the_dashboard_counts_duplicates_removed(lead, review, django_capture_on
     import_file(lead, review, SCOPUS, "Scopus", django_capture_on_commit_callbacks)
     import_file(lead, review, PUBMED, "MEDLINE", django_capture_on_commit_callbacks)
     page = client_for(lead).get("/reviews/exercise/").content.decode()
-    assert 'aria-label="1 duplicates removed"' in page
+    assert 'aria-label="1 duplicate removed"' in page
 
 
 def test_a_record_already_screened_stays_primary_when_a_more_complete_copy_arrives(

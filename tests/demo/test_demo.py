@@ -43,6 +43,7 @@ def test_load_demo_builds_the_demo_review_with_documented_logins(
     client = Client()
     assert client.login(username="reviewer_a", password=DEMO_PASSWORD)
     assert client.get("/reviews/demo/").status_code == 200
+    _check_protocol(review, set(per_database))
     _check_screening_and_prisma(review)
 
 
@@ -67,4 +68,27 @@ def _check_screening_and_prisma(review):
     counts = report.counts
     assert counts.duplicates_removed > 0 and counts.records_excluded > 0
     assert counts.reports_excluded and counts.new_studies > 0
-    assert report.warnings == ["1 title/abstract conflicts await resolution."]
+    # The one open conflict leaves title/abstract screening unfinished, and the page says so.
+    assert report.warnings == [
+        "title/abstract screening: 1 of 274 records still open.",
+        "1 title/abstract conflict awaits resolution.",
+    ]
+
+
+def _check_protocol(review, searched: set[str]):
+    """A registered protocol (a demonstration registration, never a real registry's number)
+    with one amendment; the deviation report shows the database planned but not searched."""
+    from reporting.deviations import deviation_report
+    from reviews.protocol import selectors
+
+    v1, v2 = selectors.versions_of(review).order_by("number")
+    assert (v1.state, v2.state) == ("registered", "amendment")
+    assert (v1.registry, v1.registration_id, v1.registration_url) == ("other", "DEMO-2022-001", "")
+    assert "demonstration" in v1.registry_name.lower()
+    assert v2.sections_changed == ["information_sources"] and "Lens" in v2.rationale
+    assert all(check.ok for check in selectors.fingerprint_checks(review))
+    report = deviation_report(review)
+    assert set(report.databases.searched) == searched
+    assert report.databases.not_searched == ["Web of Science Core Collection"]
+    assert report.databases.unplanned == []
+    assert selectors.synthesis_plan(review)["method"] == "REML"

@@ -340,7 +340,8 @@ def test_the_record_list_filters_and_exports_what_it_shows(lead, review, on_comm
         upload(lead, review, RIS.encode())
     client = client_for(lead)
     page = client.get("/reviews/exercise/records/?q=lottery").content.decode()
-    assert "Lottery play" in page and "Gambling and debt" not in page
+    # The match is marked (identification/query.py highlights what the search found).
+    assert "<mark>Lottery</mark> play" in page and "Gambling and debt" not in page
     page = client.get("/reviews/exercise/records/?has_doi=yes").content.decode()
     assert "Gambling and debt" in page and "Lottery play" not in page
     page = client.get("/reviews/exercise/records/?year_from=abc&search=-4").content.decode()

@@ -27,6 +27,7 @@ from reporting import archive
 from reviews.models import Membership, Review
 from tests.conftest import client_for
 from tests.deduplication.test_services import PUBMED, SCOPUS, import_file
+from tests.reporting.test_archive import import_in_browser
 
 # --- building archives ----------------------------------------------------------------------
 
@@ -133,9 +134,8 @@ def refused_everywhere(data: bytes, message: str, *, user, tmp_path, slug="copy"
     """The service, the page and the command each refuse ``data`` with ``message``."""
     with pytest.raises(archive.ArchiveError, match=message):
         archive.review_import(stream=io.BytesIO(data), slug=slug, actor=user)
-    response = client_for(user).post(
-        "/reviews/import/", {"archive": upload(data), "slug": slug or ""}
-    )
+    # Refused when it is checked, or, for what only importing finds, when it is imported.
+    response = import_in_browser(client_for(user), data, slug=slug or "")
     assert response.status_code == 400
     assert message in response.content.decode().replace("&#x27;", "'")
     path = tmp_path / "hostile.zip"
@@ -387,9 +387,7 @@ def test_an_archive_whose_own_address_is_invalid_asks_for_a_new_one(files, lead,
     assert state() == before
     assert client_for(lead).get("/reviews/").status_code == 200
     # Given an address, the same archive imports.
-    response = client_for(outsider).post(
-        "/reviews/import/", {"archive": upload(data), "slug": "fixed"}
-    )
+    response = import_in_browser(client_for(outsider), data, slug="fixed")
     assert response.status_code == 302 and response.url == "/reviews/fixed/"
 
 

@@ -180,11 +180,20 @@ def test_unfinished_screening_is_warned_about(lead, review):
     pending.save()
     ScreeningItem.objects.filter(stage=Stage.TITLE_ABSTRACT).last().delete()
     report = reporting_selectors.prisma_report(review=review)
-    assert "1 records have not entered title/abstract screening yet." in report.warnings
-    assert "1 title/abstract conflicts await resolution." in report.warnings
-    assert "1 full-text decisions are still open." in report.warnings
-    # 11 - 3 = 8 records, 7 screened: the arithmetic check names the boxes.
-    assert any(i.severity == "error" and "Records screened" in i.message for i in report.issues)
+    assert report.warnings == [
+        "1 record has not entered title/abstract screening yet.",
+        "title/abstract screening: 1 of 7 records still open.",
+        "1 title/abstract conflict awaits resolution.",
+        "full-text assessment: 1 of 5 reports still open.",
+    ]
+    c = report.counts
+    # Only decisions made are in the boxes; the rest is open, and that is no arithmetic error.
+    assert (c.records_screened, c.reports_assessed) == (6, 3)
+    assert (c.records_open, c.reports_open) == (2, 1)
+    assert [i for i in report.issues if i.severity == "error"] == []
+    page = client_for(lead).get("/reviews/exercise/prisma/").content.decode()
+    for warning in report.warnings:
+        assert warning in page
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "csv"])
@@ -206,6 +215,8 @@ def test_the_page_shows_the_check_and_a_lead_enters_numbers(lead, review, review
     client = client_for(lead)
     page = client.get("/reviews/exercise/prisma/").content.decode()
     assert "Consistency check" in page and "arithmetic between the boxes holds" in page
+    # The CSV's register placeholder, kept for the PRISMA2020 Shiny app, is explained.
+    assert "Register 1, xxx" in page and 'aria-describedby="csv-note"' in page
     bad = client.post(
         "/reviews/exercise/prisma/", {"previous_studies": "-1", "other_excluded": "no number here"}
     )

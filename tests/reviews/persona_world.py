@@ -18,6 +18,7 @@ from screening.constants import Stage
 from screening.fulltext import services as fulltext
 from screening.models import ExclusionReason, ScreeningItem, Vote
 from tests.conftest import make_user
+from tests.reviews.protocol_factories import amend_draft, register
 from tests.screening.factories import PDF, make_records, reason
 
 #: Written into reviewer B's notes: reviewer A must never read them while blinded.
@@ -137,6 +138,9 @@ def build_world() -> World:
     for item in (ta[0], ft):
         item.refresh_from_db()
         assert item.status == "conflict", item.status
+    # The protocol: registered, with an amendment in draft.
+    protocol = register(review, lead)
+    amend_draft(review, lead, {"objectives": {"text": "A sharper aim."}})
 
     # The second review: the outsider leads it and screens alone.
     other = services.review_create(user=outsider, title="Someone else's review", slug="elsewhere")
@@ -161,6 +165,7 @@ def build_world() -> World:
         user=outsider, review=other, item=other_ta[0], decision="include"
     )
     other_ft = ScreeningItem.objects.get(record=other_ta[0].record, stage=Stage.FULL_TEXT)
+    other_protocol = register(other, outsider)
 
     world = World(
         review=review,
@@ -194,5 +199,7 @@ def build_world() -> World:
     world.objects["exercise"]["ft_vote"] = Vote.objects.get(item=ft, reviewer=a).pk
     world.objects["elsewhere"]["ft_vote"] = other_vote.pk  # a title/abstract vote: still foreign
     world.objects["exercise"]["free_ta_item"] = ta[5].pk
+    world.objects["exercise"]["protocol_version"] = protocol.pk
+    world.objects["elsewhere"]["protocol_version"] = other_protocol.pk
     world.objects["elsewhere"]["free_ta_item"] = other_ta[1].pk
     return world

@@ -28,6 +28,12 @@ def _screening(kind: str) -> Callable:
     return find
 
 
+def _protocol_version(review) -> int:
+    from tests.reviews.protocol_factories import sample_version
+
+    return sample_version(review)
+
+
 SAMPLE_OBJECTS: dict[str, Callable] = {
     # url name -> how to find an object of the review for the route's ``pk``
     "reviews:team_remove": lambda review: Membership.objects.filter(review=review).first().pk,
@@ -35,6 +41,8 @@ SAMPLE_OBJECTS: dict[str, Callable] = {
     "api-membership-detail": lambda review: Membership.objects.filter(review=review).first().pk,
     "api-job-detail": lambda review: Job.objects.filter(review=review).first().pk,
     "identification:search": lambda review: Search.objects.filter(review=review).first().pk,
+    "identification:search_edit": lambda review: Search.objects.filter(review=review).first().pk,
+    "identification:search_delete": lambda review: Search.objects.filter(review=review).first().pk,
     "identification:batch_mapping": lambda review: (
         ImportBatch.objects.filter(review=review).first().pk
     ),
@@ -61,10 +69,23 @@ SAMPLE_OBJECTS: dict[str, Callable] = {
     "api-screening-ft-vote-detail": _screening("vote"),
     "api-screening-ft-item": _screening("ft_item"),
     "api-screening-ft-resolve": _screening("ft_item"),
+    "api-dedup-pair": lambda review: DuplicatePair.objects.filter(review=review).first().pk,
+    "api-dedup-decide": lambda review: DuplicatePair.objects.filter(review=review).first().pk,
+    "api-dedup-unmerge": lambda review: Record.objects.filter(review=review).first().pk,
+    "api-dedup-primary": lambda review: Record.objects.filter(review=review).first().pk,
+    "api-screening-reason": _screening("reason"),
+    "api-screening-reason-move": _screening("reason"),
+    "protocol:version": _protocol_version,
+    "protocol:version_download": _protocol_version,
+    "api-protocol-version": _protocol_version,
 }
 
 # Route parameters other than the review and an object id, with a value that exists.
-OTHER_KWARGS = {"<str:fmt>": "svg", "<str:name>": "included-csv"}
+OTHER_KWARGS = {
+    "<str:fmt>": "svg",
+    "<str:name>": "included-csv",
+    "<str:token>": "no-such-invitation",  # an invitation's link (no invitation has it)
+}
 
 
 def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str | None]]:

@@ -95,6 +95,11 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "reviews:team": rule(get=read(), post=write(LEAD, {400})),
     "reviews:team_bulk": rule(post=write(LEAD, {400})),
     "reviews:team_remove": rule(post=write(LEAD)),
+    "reviews:team_invite": rule(get=read(LEAD), post=write(LEAD, {400})),
+    # No invitation named (as a forged id): 404 for the lead too.
+    "reviews:team_invite_revoke": rule(post=write(LEAD, {404})),
+    # An invitation's link; the walk's token is no invitation's: 404 for everyone.
+    "invitation": rule(get=read(PUBLIC, {404}), post=write(PUBLIC, {404})),
     "reviews:audit": rule(get=read(LEAD)),
     "reviews:jobs": rule(get=read()),
     "reviews:job": rule(get=read()),
@@ -107,11 +112,19 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     # Identification
     "identification:searches": rule(get=read(), post=write(LEAD)),
     "identification:search": rule(get=read(), post=write(LEAD)),
+    "identification:search_edit": rule(get=read(LEAD), post=write(LEAD)),
+    # The sample search has screened records: deleting it is refused (a 400 saying why).
+    "identification:search_delete": rule(get=read(LEAD), post=write(LEAD, {400})),
     "identification:batch_mapping": rule(get=read(LEAD), post=write(LEAD, {400})),
     "identification:records": rule(get=read()),
     "identification:record": rule(get=read()),
     "api-search-list": rule(get=read(), post=write(LEAD, {201})),
-    "api-search-detail": rule(get=read()),
+    "api-search-detail": rule(
+        get=read(),
+        put=write(LEAD, {200}),
+        patch=write(LEAD, {200}),
+        delete=write(LEAD, {400}),
+    ),
     "api-search-files": rule(get=read(), post=write(LEAD, {202})),
     "api-record-list": rule(get=read()),
     "api-record-detail": rule(get=read()),
@@ -122,6 +135,15 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "deduplication:dedup_decide": rule(post=write(SCREENER)),
     "deduplication:dedup_unmerge": rule(post=write(SCREENER)),
     "deduplication:dedup_primary": rule(post=write(SCREENER)),
+    "api-dedup": rule(get=read()),
+    "api-dedup-run": rule(post=write(LEAD, {202})),
+    "api-dedup-clusters": rule(get=read()),
+    "api-dedup-pairs": rule(get=read(SCREENER)),
+    "api-dedup-pair": rule(get=read(SCREENER)),
+    "api-dedup-decide": rule(post=write(SCREENER, {200})),
+    # The sample record is merged with no other: undoing or choosing a primary is a 400.
+    "api-dedup-unmerge": rule(post=write(SCREENER, {400})),
+    "api-dedup-primary": rule(post=write(SCREENER, {400})),
     # Screening pages
     "screening:home": rule(get=read(ok={302})),
     "screening:settings": rule(get=read(LEAD), post=write(LEAD, {200, 302, 400})),
@@ -158,6 +180,48 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "reporting:agreement_csv": rule(get=read()),
     "reporting:ta_votes_csv": rule(get=read()),
     "reporting:ft_votes_csv": rule(get=read()),
+    "api-prisma": rule(get=read()),
+    "api-prisma-entries": rule(get=read(), patch=write(LEAD, {200})),
+    "api-prisma-file": rule(get=read()),
+    "api-report-export": rule(get=read()),
+    "api-records-csv": rule(get=read()),
+    "api-records-ris": rule(get=read()),
+    "api-audit-csv": rule(get=read(LEAD)),
+    "api-agreement-csv": rule(get=read()),
+    "api-screening-ta-votes-csv": rule(get=read()),
+    "api-screening-ft-votes-csv": rule(get=read()),
+    # Screening's settings, keywords and exclusion reasons: members read, leads change.
+    "api-screening-settings": rule(get=read(), patch=write(LEAD, {200})),
+    "api-screening-keywords": rule(get=read(), patch=write(LEAD, {200})),
+    "api-screening-reasons": rule(get=read(), post=write(LEAD, {201})),
+    # The sample reason is used by votes: it can be retired, not deleted (a 400).
+    "api-screening-reason": rule(
+        get=read(), patch=write(LEAD, {200}), delete=write(LEAD, {204, 400})
+    ),
+    "api-screening-reason-move": rule(post=write(LEAD, {200})),
+    # The protocol: members read every version, leads write, register and amend. The world's
+    # protocol is registered (version 1) with an amendment in draft (version 2).
+    "protocol:home": rule(get=read()),
+    "protocol:edit": rule(get=read(LEAD), post=write(LEAD, {302})),
+    "protocol:register": rule(get=read(LEAD), post=write(LEAD, {400})),
+    "protocol:amend": rule(get=read(LEAD), post=write(LEAD, {302})),
+    "protocol:discard": rule(post=write(LEAD, {302})),
+    "protocol:diff": rule(get=read()),
+    "protocol:version": rule(get=read()),
+    "protocol:version_download": rule(get=read()),
+    "api-protocol-versions": rule(get=read()),
+    "api-protocol-version": rule(get=read()),
+    "api-protocol-draft": rule(
+        put=write(LEAD, {200}), patch=write(LEAD, {200}), delete=write(LEAD, {204})
+    ),
+    "api-protocol-register": rule(post=write(LEAD, {400})),  # registered already
+    "api-protocol-amend": rule(post=write(LEAD, {201})),
+    "api-protocol-diff": rule(get=read()),
+    "api-protocol-synthesis-plan": rule(get=read()),
+    "api-protocol-deviations": rule(get=read()),
+    "reporting:deviations": rule(get=read()),
+    "reporting:deviations_download": rule(get=read()),
+    "screening:reasons_from_protocol": rule(post=write(LEAD, {302})),
 }
 
 for _stage in ("ta", "ft"):
@@ -186,6 +250,8 @@ OBJECT_OF = {
     "reviews:job": "job",
     "api-job-detail": "job",
     "identification:search": "search",
+    "identification:search_edit": "search",
+    "identification:search_delete": "search",
     "api-search-detail": "search",
     "api-search-files": "search",
     "identification:batch_mapping": "batch",
@@ -208,6 +274,15 @@ OBJECT_OF = {
     "api-screening-ft-vote-detail": "ft_vote",
     "api-screening-ft-item": "ft_item",
     "api-screening-ft-resolve": "ft_item",
+    "api-dedup-pair": "pair",
+    "api-dedup-decide": "pair",
+    "api-dedup-unmerge": "record",
+    "api-dedup-primary": "record",
+    "api-screening-reason": "reason",
+    "api-screening-reason-move": "reason",
+    "protocol:version": "protocol_version",
+    "protocol:version_download": "protocol_version",
+    "api-protocol-version": "protocol_version",
 }
 
 
@@ -237,9 +312,32 @@ def _payload(name: str, world: World, slug: str):
         "api-review-detail": {"title": "Renamed"},
         "identification:searches": {"database": "Embase"},
         "identification:search": {"action": "delete"},
+        "identification:search_edit": {"database": "Embase"},
+        "api-search-detail": {"database": "Embase"},
         "api-search-files": {
             "file": SimpleUploadedFile("x.ris", b"TY  - JOUR\nTI  - Hi\nER  - \n"),
         },
+        "api-dedup-decide": {"decision": "different"},
+        "api-screening-reasons": {"stage": "title_abstract", "label": "A new reason"},
+        "api-screening-reason": {"label": "Renamed"},
+        "api-screening-reason-move": {"direction": "down"},
+        "api-screening-keywords": {"include": ["gambl*"]},
+        "api-prisma-entries": {"websites": 3},
+        "protocol:edit": {"objectives__text": "Walked."},
+        "protocol:amend": {"rationale": "Walked."},
+        "protocol:register": {
+            "registry": "osf",
+            "registration_id": "X",
+            "registered_on": "2024-01-01",
+        },
+        "api-protocol-draft": {"content": {"objectives": {"text": "Walked."}}},
+        "api-protocol-register": {
+            "registry": "osf",
+            "registration_id": "X",
+            "registered_on": "2024-01-01",
+        },
+        "api-protocol-amend": {"rationale": "Walked."},
+        "screening:reasons_from_protocol": {"stage": "title_abstract"},
     }
     return bodies.get(name, {})
 

@@ -145,6 +145,21 @@ def test_the_dashboard_shows_every_prisma_stage_with_a_count(review, lead):
     assert page.count('class="stage-count"') == 8
 
 
+def test_the_dashboard_counts_say_one_record_in_the_singular(review, lead):
+    from screening import services as screening
+    from tests.screening.factories import make_records, ta_items
+
+    make_records(review, 2)
+    screening.settings_update(actor=lead, review=review, reviewers_per_record=1)
+    screening.vote_cast(user=lead, review=review, item=ta_items(review)[0], decision="exclude")
+    page = client_for(lead).get("/reviews/exercise/").content.decode()
+    assert 'aria-label="1 record screened"' in page
+    assert '<div class="muted">record screened</div>' in page
+    assert 'aria-label="2 records identified"' in page
+    assert 'aria-label="0 reports assessed"' in page
+    assert "1 records" not in page
+
+
 def test_a_lead_adds_and_removes_members_in_the_browser(review, lead):
     make_user("carol")
     client = client_for(lead)

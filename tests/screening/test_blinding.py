@@ -244,7 +244,7 @@ def test_a_past_voter_is_no_third_person(items, review, reviewer_a, reviewer_b, 
 
 def prisma_notes(client) -> list[str]:
     page = client.get("/reviews/exercise/prisma/").content.decode()
-    return re.findall(r"<li>([^<]*(?:still open|await resolution)[^<]*)</li>", page)
+    return re.findall(r"<li>([^<]*(?:still open|awaits? resolution)[^<]*)</li>", page)
 
 
 def test_the_prisma_page_tells_a_blinded_voter_nothing_of_the_conflict(
@@ -259,5 +259,5 @@ def test_the_prisma_page_tells_a_blinded_voter_nothing_of_the_conflict(
     assert not any("conflict" in note for note in before)
     # The lead reads the truth.
     assert any(
-        "1 title/abstract conflicts await resolution" in n for n in prisma_notes(client_for(lead))
+        "1 title/abstract conflict awaits resolution" in n for n in prisma_notes(client_for(lead))
     )

@@ -58,11 +58,16 @@ def test_three_reviewers_need_all_three_to_agree(decisions, expected):
     assert decide(decisions, required=3).status == expected
 
 
-def test_an_exclusion_keeps_the_first_reason_given():
+def test_an_exclusion_keeps_the_one_reason_given_and_neither_of_two_different_ones():
     outcome = decide(["exclude", "exclude"], required=2, reasons=[None, 7])
     assert (outcome.status, outcome.reason) == (EXCLUDED, 7)
+    outcome = decide(["exclude", "exclude"], required=2, reasons=[7, 7])
+    assert (outcome.status, outcome.reason) == (EXCLUDED, 7)
+    # Where reasons need not agree, the votes agree to exclude; neither voter's reason stands
+    # for both (each stays on its vote).
     outcome = decide(["exclude", "exclude"], required=2, reasons=[3, 7])
-    assert (outcome.status, outcome.reason) == (EXCLUDED, 3)
+    assert (outcome.status, outcome.reason) == (EXCLUDED, None)
+    assert "different reasons" in outcome.why
 
 
 def test_differing_reasons_are_a_conflict_where_reasons_are_required():

@@ -12,7 +12,10 @@ from reporting.archive import review_import
 
 
 class Command(BaseCommand):
-    help = "Import a review archive (zip) as a new review; people are matched by username."
+    help = (
+        "Import a review archive (zip) as a new review. Its people get no account and no "
+        "membership: each is kept as a name unless --map maps them to an account."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("archive", metavar="FILE.zip")
@@ -21,7 +24,17 @@ class Command(BaseCommand):
             default=None,
             help="address of the new review (default: the archive's own, if free and valid)",
         )
-        parser.add_argument("--user", default=None, help="who imports (for the audit log)")
+        parser.add_argument(
+            "--user", default=None, help="who imports: the new review's only member, as lead"
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="PERSON=ACCOUNT",
+            help="attribute what PERSON (a username in the archive) did to ACCOUNT (a username "
+            "or e-mail here); repeatable",
+        )
 
     def handle(self, *args, **opts):
         actor = None
@@ -29,6 +42,12 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=opts["user"]).first()
             if actor is None:
                 raise CommandError(f"No user {opts['user']!r}.")
+        mapping = {}
+        for pair in opts["map"]:
+            person, sep, account = pair.partition("=")
+            if not sep or not person or not account:
+                raise CommandError(f"--map takes PERSON=ACCOUNT, not {pair!r}.")
+            mapping[person] = account
         path = Path(opts["archive"])
         try:
             fh = path.open("rb")
@@ -38,7 +57,11 @@ class Command(BaseCommand):
         # (a full disk) is the site's own, and shows as such.
         with fh:
             try:
-                review = review_import(stream=fh, slug=opts["slug"], actor=actor)
+                review = review_import(stream=fh, slug=opts["slug"], actor=actor, mapping=mapping)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"Imported review '{review.title}' at /reviews/{review.slug}/")
+        named = len(review.archived_people)
+        self.stdout.write(f"{len(mapping)} people mapped to accounts, {named} kept as names.")
+        if actor is None:
+            self.stdout.write("Nobody is a member of it yet: import with --user to lead it.")

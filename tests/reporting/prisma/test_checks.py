@@ -231,3 +231,44 @@ def test_it_reports_caller_warnings_even_when_the_numbers_add_up(new_review):
     assert check_consistency(new_review, warnings=["3 conflicts unresolved"]) == [
         Issue("warning", "caller", "3 conflicts unresolved")
     ]
+
+
+def test_records_and_reports_still_open_are_no_arithmetic_error():
+    """Mid-review (issue 12): 882 records to screen, 21 decided, the rest open; 4 reports
+    sought, none assessed yet. The boxes hold what is decided, and the checks count the open
+    ones in instead of reporting broken equations."""
+    mid_review = databases_only(
+        records_screened=21,
+        records_excluded=17,
+        records_open=861,
+        reports_sought=4,
+        reports_not_retrieved=1,
+        reports_assessed=0,
+        reports_open=3,
+        reports_excluded=[],
+        new_studies=0,
+        new_reports=0,
+    )
+    assert check_consistency(mid_review, warnings=["title/abstract screening: open"]) == [
+        Issue("warning", "caller", "title/abstract screening: open")
+    ]
+
+
+def test_open_counts_that_do_not_explain_the_boxes_are_named_in_the_error():
+    counts = databases_only(records_screened=21, records_excluded=17, records_open=800,
+                            reports_sought=4, reports_not_retrieved=0, reports_assessed=1,
+                            reports_open=2, reports_excluded=[], new_studies=1,
+                            new_reports=1)  # fmt: skip
+    messages = {i.code: i.message for i in check_consistency(counts)}
+    assert set(messages) == {"H2", "H5"}
+    assert "Records screened (n = 21) plus records not yet screened (n = 800)" in messages["H2"]
+    assert "that is 882" in messages["H2"]
+    assert "(n = 1) plus reports not yet assessed (n = 2)" in messages["H5"]
+    assert "that is 4" in messages["H5"]
+
+
+def test_open_counts_are_counts():
+    with pytest.raises(ValueError, match="records_open"):
+        databases_only(records_open=-1)
+    with pytest.raises(TypeError, match="reports_open"):
+        databases_only(reports_open=True)
