@@ -442,7 +442,10 @@ def _present_import(result: dict[str, Any]) -> list[Row]:
         if part
     )
     rows.append(Row("File", f"{result.get('file', '')}" + (f" ({read_as})" if read_as else "")))
-    rows.append(Row("Records read", number(result.get("parsed", 0))))
+    # Entries read from the file: those parsed and those skipped (listed under Warnings).
+    skipped = result.get("skipped") or []
+    read = int(result.get("parsed", 0) or 0) + (len(skipped) if isinstance(skipped, list) else 0)
+    rows.append(Row("Records read", number(read)))
     rows.append(Row("Records imported", number(result.get("imported", 0))))
     if "duplicates" in result:
         rows.append(

@@ -217,7 +217,7 @@ def test_the_nothing_left_card_counts_the_reports_settled(review, lead, reviewer
     page = "/reviews/exercise/screening/full-text/screen/"
     for item in ta_items(review):
         vote(reviewer_a, review, item, "include")
-    assert "0 of 6 records settled" in client.get(page).content.decode()
+    assert "0 of 6 reports settled" in client.get(page).content.decode()
     ft = list(selectors_items(review, Stage.FULL_TEXT))
     fulltext.report_not_retrieved(user=lead, review=review, item=ft[0], reason="Out of print.")
     for n, item in enumerate(ft[1:]):
@@ -228,7 +228,7 @@ def test_the_nothing_left_card_counts_the_reports_settled(review, lead, reviewer
             vote(reviewer_a, review, item, "include")
     text = client.get(page).content.decode()
     assert "Nothing left for you to screen here" in text
-    assert "5 of 6 records settled" in text
+    assert "5 of 6 reports settled" in text
 
 
 def selectors_items(review, stage):
