@@ -1,9 +1,11 @@
 """Evident's meta-analysis engine: pure numpy/scipy functions that return typed records.
 
 It reproduces R's metafor 3.8-1 (``rma.uni``, ``confint``, ``predict``, ``leave1out``,
-``cumul``, ``regtest``, ``ranktest``, ``trimfill``, ``escalc``) to about 1e-9 relative, checked
-against the reference cases in ``tests/fixtures/metafor``. Nothing here imports Django; the web
-app reaches the engine through ``synthesis`` services and the ``meta`` management command.
+``cumul``, ``regtest``, ``ranktest``, ``trimfill``, ``escalc``) to about 1e-9 relative, and the
+three-level ``rma.mv`` (with ``vcalc``'s CHE working matrix, ``confint`` and ``robust``, and
+clubSandwich's CR2) to 1e-6, checked against the reference cases in ``tests/fixtures/metafor``.
+Nothing here imports Django; the web app reaches the engine through ``synthesis`` services and
+the ``meta`` management command.
 """
 
 from ._inputs import METHODS, TESTS
@@ -13,12 +15,17 @@ from .escalc import EffectSizes, escalc, hedges_correction, r_from_t, t_from_f, 
 from .heterogeneity import HeterogeneityInterval, heterogeneity_confint
 from .metareg import MetaRegFit, ModeratorDesign, metareg_fit, moderator_design
 from .models import MetaFit, meta_fit
+from .multilevel import MultilevelFit, ProfileInterval, multilevel_confint, multilevel_fit
+from .multilevel_analysis import MultilevelAnalysis, multilevel_analyse
+from .multilevel_report import multilevel_summary_dict, multilevel_summary_text
 from .plots import ForestPlotData, FunnelPlotData, forest_data, funnel_data
 from .predict import Prediction, predict_metareg, predict_pooled
 from .pubbias import EggerTest, RankTest, TrimAndFill, egger_test, rank_test, trim_and_fill
 from .report import summary_dict, summary_text
+from .robust import RobustResult, robust
 from .sensitivity import SensitivityResult, cumulative, leave_one_out
 from .subgroup import SubgroupAnalysis, subgroup_analyse
+from .vcalc import WorkingCovariance, vcalc
 
 __all__ = [
     "METHODS",
@@ -32,14 +39,19 @@ __all__ = [
     "MetaFit",
     "MetaRegFit",
     "ModeratorDesign",
+    "MultilevelAnalysis",
+    "MultilevelFit",
     "Prediction",
+    "ProfileInterval",
     "RankTest",
+    "RobustResult",
     "SensitivityResult",
     "StatsConvergenceError",
     "StatsError",
     "StatsInputError",
     "SubgroupAnalysis",
     "TrimAndFill",
+    "WorkingCovariance",
     "cumulative",
     "egger_test",
     "escalc",
@@ -52,14 +64,21 @@ __all__ = [
     "meta_fit",
     "metareg_fit",
     "moderator_design",
+    "multilevel_analyse",
+    "multilevel_confint",
+    "multilevel_fit",
+    "multilevel_summary_dict",
+    "multilevel_summary_text",
     "predict_metareg",
     "predict_pooled",
     "r_from_t",
     "rank_test",
+    "robust",
     "subgroup_analyse",
     "summary_dict",
     "summary_text",
     "t_from_f",
     "t_from_p",
     "trim_and_fill",
+    "vcalc",
 ]
