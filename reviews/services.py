@@ -341,7 +341,7 @@ def invitation_accept(*, user, token: str) -> tuple[Review, list[Membership]]:
         if invitation is not None:
             # Again under a row lock: the same link opened twice at once joins once.
             invitation = (
-                Invitation.objects.select_for_update()
+                Invitation.objects.select_for_update(of=("self",))
                 .select_related("review", "invited_by")
                 .get(pk=invitation.pk)
             )
