@@ -25,6 +25,7 @@ from deduplication import engine as dedup
 from deduplication import hooks, selectors
 from deduplication.constants import DECIDED_DIFFERENT, PairStatus
 from deduplication.models import DuplicateCluster, DuplicatePair
+from identification import rounds
 from identification.importers import ParsedRecord
 from identification.models import Record
 from reviews.access import require_role
@@ -160,6 +161,9 @@ def dedup_run(
     # A record a later step has started work on (screening: votes cast) stays primary, so a more
     # complete copy found by a later search joins it instead of sending the study back.
     pinned |= hooks.records_in_use.collect(review=review)
+    # An update round: a copy of an earlier round's record is a duplicate of it, never the other
+    # way round, so the earlier record keeps its screening decisions (issue 21).
+    pinned |= _earlier_round_primaries(review)
     existing_clusters = {r["id"]: r["cluster_id"] for r in rows if r["cluster_id"]}
 
     def engine_progress(stage: str, done: int, total: int) -> None:
@@ -197,6 +201,35 @@ def dedup_run(
         hooks.clusters_changed.send(review=review, actor=actor, full=False)
     report(99, "Deduplication done")
     return summary
+
+
+def _earlier_round_primaries(review: Review) -> set[int]:
+    """The primary records of the rounds before the one being deduplicated.
+
+    That round is the earliest round of the records not checked yet (the latest round when
+    every record is checked, as in a full rerun). Empty in a review of one round.
+    """
+    unchecked = (
+        Record.objects.filter(review=review, dedup_checked=False)
+        .values_list("search__round__number", flat=True)
+        .distinct()
+    )
+    numbers = {n or 1 for n in unchecked}
+    current = min(numbers) if numbers else rounds.current_round_number(review)
+    if current <= 1:
+        return set()
+    return set(
+        Record.objects.filter(review=review, dedup_checked=True, duplicate_of__isnull=True)
+        .filter(rounds.earlier_q(current))
+        .values_list("pk", flat=True)
+    )
+
+
+def _earliest_round(members: list[Record]) -> list[Record]:
+    """The members of the earliest round among ``members`` (a person's merge keeps them first)."""
+    numbers = rounds.record_rounds([m.pk for m in members])
+    first = min(numbers.values(), default=1)
+    return [m for m in members if numbers.get(m.pk, 1) == first]
 
 
 def dedup_after_import(*, review: Review, actor=None, progress: Progress | None = None, **_):
@@ -292,7 +325,7 @@ def _merge(review: Review, a: Record, b: Record, *, primary_id: int | None) -> D
         if target and target.primary_pinned:
             primary_id = target.primary_id
         else:
-            inputs = [_input_of(m) for m in members.values()]
+            inputs = [_input_of(m) for m in _earliest_round(list(members.values()))]
             primary_id = dedup.choose_primary(inputs).id
     if target is None:
         target = DuplicateCluster.objects.create(review=review, primary_id=primary_id)

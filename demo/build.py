@@ -11,12 +11,12 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from identification.demo import step_searches
+from identification.demo import step_searches, step_update_round
 from reviews import services
 from reviews.constants import ReviewStatus, Role
 from reviews.models import Review
 from reviews.protocol.demo import step_protocol
-from screening.demo import step_finish_screening, step_screening
+from screening.demo import step_finish_screening, step_screening, step_stop_decision
 
 User = get_user_model()
 
@@ -60,7 +60,18 @@ def step_team(review: Review, people: dict) -> None:
 
 
 #: The steps in PRISMA order; each capability appends its own.
-STEPS: list[Step] = [step_team, step_protocol, step_searches, step_screening, step_finish_screening]
+STEPS: list[Step] = [
+    step_team,
+    step_protocol,
+    step_searches,
+    step_screening,
+    step_finish_screening,
+    # Issue 21: the update round (the records published later), screened in its turn.
+    step_update_round,
+    step_finish_screening,
+    # Issue 15: the ranking model's state and a decision to stop, with the stopping panel.
+    step_stop_decision,
+]
 
 
 def demo_build(*, steps: list[Step] | None = None) -> Review:

@@ -13,3 +13,6 @@ class IdentificationConfig(AppConfig):
         from reviews.dashboard import card_set
 
         card_set("identification", count=records_identified, url_name="identification:searches")
+        from identification.rounds import current_round_number
+
+        card_set("rounds", count=current_round_number, url_name="identification:rounds")

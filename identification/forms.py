@@ -162,3 +162,27 @@ def record_filters(data) -> tuple[RecordFilterForm, dict]:
     if not form.is_valid():
         return form, {}
     return form, dict(form.cleaned_data)
+
+
+class RoundForm(forms.Form):
+    """Open an update round (``identification.rounds.round_open``)."""
+
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Date of the round",
+        help_text="When the searches are rerun.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. yearly update of a living review.",
+    )
+    copy_searches = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Copy the searches of the round before",
+        help_text=(
+            "Database, platform and query are copied; upload each new export and set its date."
+        ),
+    )

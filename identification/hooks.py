@@ -94,3 +94,10 @@ record_steps = Hook("identification.record_steps")
 #: receiver returns ``{record id: a short status}`` for the records it knows, as ``user`` may
 #: see it. Screening answers with the stage each record is at and its status there.
 record_statuses = Hook("identification.record_statuses")
+
+#: Asked by the change log of update rounds (``reporting/changelog.py``) with ``review`` and
+#: ``round_number``: each receiver returns a list of dicts, one per main analysis, with ``name``
+#: and ``before`` / ``after`` dicts of ``estimate``, ``ci_low``, ``ci_high`` and ``tau2`` (the
+#: analysis on the records of the earlier rounds, then with this round's). Synthesis joins it
+#: once it runs analyses; until then nobody answers and the change log says "No analyses yet".
+round_analyses = Hook("identification.round_analyses")

@@ -456,6 +456,14 @@ def _present_import(result: dict[str, Any]) -> list[Row]:
         rows.append(Row("Possible duplicates for a person to judge", number(dedup["queued"])))
     if "added_to_screening" in result:
         rows.append(Row("Queued for screening", number(result["added_to_screening"])))
+    if "earlier_round_copies" in result:
+        rows.append(
+            Row(
+                "Copies of records of earlier rounds",
+                f"{number(result['earlier_round_copies'])} (they keep their decisions, "
+                "not screened again)",
+            )
+        )
     warnings = []
     if result.get("encoding_fell_back"):
         warnings.append(
@@ -485,6 +493,7 @@ def _present_import(result: dict[str, Any]) -> list[Row]:
         "duplicates",
         "dedup",
         "added_to_screening",
+        "earlier_round_copies",
     }
     return rows + rows_of(result, skip=known)
 

@@ -16,6 +16,36 @@ from identification.managers import RecordQuerySet
 from reviews.models import Review
 
 
+class Round(models.Model):
+    """An update round of a review: its searches rerun on a later date (issue 21).
+
+    The review's first searches are round 1 and have no row (``Search.round`` is null); a lead
+    opens round 2, 3, ... with a date and a reason. Records of a later round are deduplicated
+    against every earlier record, and a copy of an earlier record stays a duplicate of it.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    date = models.DateField()
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True)  # see screening.models.Vote
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Like Search, the table lives under the app label "reviews".
+        app_label = "reviews"
+        ordering = ["review", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "number"], name="round_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.number} ({self.date:%Y-%m-%d})"
+
+
 class Search(models.Model):
     """One search of one database (or register) on one day, as the PRISMA-S item asks."""
 
@@ -28,6 +58,15 @@ class Search(models.Model):
     query = models.TextField(blank=True)
     reported_hits = models.PositiveIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # The update round the search belongs to; null: the review's first searches (round 1).
+    # No service deletes a round; the review's deletion takes both.
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.CASCADE, related_name="searches"
+    )
+    # The search of an earlier round this one reruns (set when a round copies its searches).
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -45,6 +84,10 @@ class Search(models.Model):
         when = f" {self.date_searched:%Y-%m-%d}" if self.date_searched else ""
         via = f" via {self.platform}" if self.platform else ""
         return f"{self.database}{via}{when}"
+
+    @property
+    def round_number(self) -> int:
+        return self.round.number if self.round_id else 1
 
 
 def _upload_path(instance: ImportBatch, filename: str) -> str:

@@ -17,6 +17,7 @@ from reviews.models import Review
 def searches_of(*, review: Review) -> QuerySet[Search]:
     return (
         Search.objects.filter(review=review)
+        .select_related("round")
         .annotate(record_count=Count("records", distinct=True))
         .order_by("created_at", "pk")
     )

@@ -6,6 +6,8 @@ from identification.models import ImportBatch, Record, Search
 
 class SearchSerializer(serializers.ModelSerializer):
     record_count = serializers.IntegerField(read_only=True)
+    # The update round of the search (1: the review's first searches); see /rounds/.
+    round = serializers.IntegerField(source="round_number", read_only=True)
 
     class Meta:
         model = Search
@@ -19,9 +21,10 @@ class SearchSerializer(serializers.ModelSerializer):
             "reported_hits",
             "notes",
             "record_count",
+            "round",
             "created_at",
         ]
-        read_only_fields = ["id", "record_count", "created_at"]
+        read_only_fields = ["id", "record_count", "round", "created_at"]
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -62,3 +65,20 @@ class RecordSerializer(serializers.ModelSerializer):
         # primary record this one was merged into as a duplicate (null for a primary record).
         fields = ["id", "search", "database", *ParsedRecord.NORMALISED_FIELDS, "duplicate_of"]
         read_only_fields = fields
+
+
+class RoundSerializer(serializers.Serializer):
+    """A round of searches: round 1 is the review's first searches (no ``id``)."""
+
+    id = serializers.IntegerField(allow_null=True, read_only=True)
+    number = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(allow_null=True, read_only=True)
+    reason = serializers.CharField(read_only=True)
+    searches = serializers.IntegerField(read_only=True)
+    records = serializers.IntegerField(read_only=True)
+
+
+class RoundOpenSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    copy_searches = serializers.BooleanField(required=False, default=True)

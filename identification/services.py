@@ -22,7 +22,7 @@ from core.audit import audit_record
 from core.constants import JobStatus
 from core.stored_files import atomic_with_files, save_file
 from core.text import clean_input_text
-from identification import hooks, importers
+from identification import hooks, importers, rounds
 from identification.constants import BatchStatus, SourceKind
 from identification.models import ImportBatch, Record, Search
 from reviews.access import require_role
@@ -92,8 +92,11 @@ def search_create(
     query: str = "",
     reported_hits: int | None = None,
     notes: str = "",
+    round_number: int | str | None = None,
 ) -> Search:
+    """Record a search; it belongs to round ``round_number`` (by default the current round)."""
     require_role(user=actor, review=review, roles=IMPORT_ROLES, action="record a search")
+    search_round = rounds.search_round(review, round_number)
     values = _clean_search(
         database=database,
         kind=kind,
@@ -104,7 +107,9 @@ def search_create(
         notes=notes,
     )
     with transaction.atomic():
-        search = Search.objects.create(review=review, created_by=actor, **values)
+        search = Search.objects.create(
+            review=review, created_by=actor, round=search_round, **values
+        )
         date_searched = values["date_searched"]
         audit_record(
             actor=actor,
@@ -117,6 +122,7 @@ def search_create(
                 "platform": values["platform"],
                 "date_searched": date_searched.isoformat() if date_searched else None,
                 "reported_hits": values["reported_hits"],
+                "round": search.round_number,
             },
         )
     return search

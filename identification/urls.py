@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identification import views
+from identification import round_views, views
 
 app_name = "identification"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:slug>/imports/<int:pk>/mapping/", views.batch_mapping, name="batch_mapping"),
     path("<slug:slug>/records/", views.record_list, name="records"),
     path("<slug:slug>/records/<int:pk>/", views.record_detail, name="record"),
+    path("<slug:slug>/rounds/", round_views.round_list, name="rounds"),
 ]

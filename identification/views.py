@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from core.forms import apply_errors
-from identification import importers, services
+from identification import importers, rounds, services
 from identification import query as record_query
 from identification import selectors as record_selectors
 from identification.constants import (
@@ -98,6 +98,13 @@ def search_list(request, slug: str):
     return render(request, "identification/searches.html", context, status=status)
 
 
+def rerun_suggestion(review, search):
+    """A rerun's date-limited query (``identification.rounds.suggest_query``), or None."""
+    if search.round_id is None:
+        return None
+    return rounds.suggest_query(search, rounds.round_date(review, search.round_number - 1))
+
+
 def _search_context(request, review, search, *, upload_form=None):
     return {
         "review": review,
@@ -107,6 +114,7 @@ def _search_context(request, review, search, *, upload_form=None):
         "record_count": Record.objects.filter(search=search).count(),
         "upload_form": upload_form or UploadForm(),
         "can_import": has_role(user=request.user, review=review, roles=services.IMPORT_ROLES),
+        "rerun": rerun_suggestion(review, search),
     }
 
 

@@ -19,21 +19,28 @@ from rest_framework.views import APIView
 from identification import selectors as record_selectors
 from identification.api import RecordFilterSchema
 from identification.forms import record_filters
-from reporting import exports, selectors, services
+from reporting import changelog, exports, selectors, services
 from reporting.models import PrismaEntry
 from reporting.serializers import (
     PrismaEntrySerializer,
     PrismaReportSerializer,
+    RoundChangeSerializer,
     entry_data,
     report_data,
+    round_change_data,
 )
-from reporting.views import CONTENT_TYPES, prisma_file
+from reporting.views import CONTENT_TYPES, prisma_file, round_asked
 from reviews.access import require_role, review_for_user
 from reviews.constants import Role
 from reviews.models import Review
 from screening.constants import STAGE_CODES, Stage
 
 CSV = "text/csv"
+#: ``?round=N``: the diagram of update round N (by default the latest); 404 for a round the
+#: review does not have.
+ROUND_PARAMETER = OpenApiParameter(
+    "round", int, OpenApiParameter.QUERY, required=False, description="Update round (1, 2, ...)"
+)
 RIS = "application/x-research-info-systems"
 
 
@@ -67,9 +74,12 @@ class PrismaAPI(_ReviewAPI):
     the moment of asking, the boxes a lead typed in (marked in ``hand_entered``), the
     consistency check and what is still unfinished."""
 
-    @extend_schema(responses=PrismaReportSerializer)
+    @extend_schema(parameters=[ROUND_PARAMETER], responses=PrismaReportSerializer)
     def get(self, request, slug):
-        report = selectors.prisma_report(review=self.get_review(), user=request.user)
+        review = self.get_review()
+        report = selectors.prisma_report(
+            review=review, user=request.user, round_number=round_asked(request, review)
+        )
         return Response(PrismaReportSerializer(report_data(report)).data)
 
 
@@ -102,20 +112,50 @@ class PrismaEntryAPI(_ReviewAPI):
         return Response(PrismaEntrySerializer(entry_data(self._entry())).data)
 
 
+class ChangeLogAPI(_ReviewAPI):
+    """The change log of an updated review: what each round did (records identified,
+    duplicates against earlier rounds, new studies included, the analyses' changes)."""
+
+    @extend_schema(responses=RoundChangeSerializer(many=True))
+    def get(self, request, slug):
+        changes = changelog.change_log(self.get_review())
+        return Response(
+            RoundChangeSerializer([round_change_data(c) for c in changes], many=True).data
+        )
+
+
+class ChangeLogFileAPI(_FileAPI):
+    """The change log as Markdown (the page's download)."""
+
+    @extend_schema(operation_id="reviews_changelog_markdown", responses=_files("text/markdown"))
+    def get(self, request, slug):
+        review = self.get_review()
+        response = HttpResponse(
+            changelog.change_log_markdown(review), content_type="text/markdown; charset=utf-8"
+        )
+        return _attachment(response, f"{review.slug}-changelog.md")
+
+
 class PrismaFileAPI(_FileAPI):
     """The diagram as SVG, PNG or PDF, or the PRISMA2020 R package's CSV (as the page's
     downloads)."""
 
     @extend_schema(
         operation_id="reviews_prisma_file_retrieve",
-        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(CONTENT_TYPES))],
+        parameters=[
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(CONTENT_TYPES)),
+            ROUND_PARAMETER,
+        ],
         responses=_files(*(t.split(";")[0] for t in CONTENT_TYPES.values())),
     )
     def get(self, request, slug, fmt):
         review = self.get_review()
         if fmt not in CONTENT_TYPES:
             raise Http404("No such format.")
-        response = HttpResponse(prisma_file(review, fmt), content_type=CONTENT_TYPES[fmt])
+        response = HttpResponse(
+            prisma_file(review, fmt, round_asked(request, review)),
+            content_type=CONTENT_TYPES[fmt],
+        )
         return _attachment(response, f"{review.slug}-prisma.{fmt}")
 
 

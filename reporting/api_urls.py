@@ -16,6 +16,10 @@ urlpatterns = [
     path(
         "reviews/<slug:slug>/prisma.<str:fmt>", api.PrismaFileAPI.as_view(), name="api-prisma-file"
     ),
+    path("reviews/<slug:slug>/changelog/", api.ChangeLogAPI.as_view(), name="api-changelog"),
+    path(
+        "reviews/<slug:slug>/changelog.md", api.ChangeLogFileAPI.as_view(), name="api-changelog-md"
+    ),
     path(
         "reviews/<slug:slug>/exports/<str:name>/",
         api.ReportExportAPI.as_view(),

@@ -10,4 +10,4 @@ class ReportingConfig(AppConfig):
         from reporting.selectors import studies_included
         from reviews.dashboard import card_set
 
-        card_set("included", count=studies_included, url_name="reporting:prisma")
+        card_set("included", count=studies_included, url_name="extraction:studies")

@@ -100,6 +100,7 @@ ARCHIVED: list[ArchivedModel] = [
     ArchivedModel("reviews.review", lambda review: Review.objects.filter(pk=review.pk)),
     _by_review("reviews.membership"),
     _by_review("reviews.protocolversion"),
+    _by_review("reviews.round"),
     _by_review("reviews.search"),
     _by_review("reviews.job"),
     _by_review("reviews.importbatch"),
@@ -116,6 +117,14 @@ ARCHIVED: list[ArchivedModel] = [
     _by_review("screening.voteevent"),
     _via("screening.resolution", "item__review"),
     _by_review("screening.fulltextreport"),
+    _by_review("screening.rankingmodel"),
+    _by_review("screening.stopdecision"),
+    _by_review("extraction.study"),
+    _by_review("extraction.studyreport"),
+    _by_review("extraction.extractionform"),
+    _by_review("extraction.formversion"),
+    _by_review("extraction.extraction"),
+    _by_review("extraction.extractionsnapshot"),
 ]
 # Invitations are open links to join this site's copy of the review (their token is a secret
 # of the site that sent them): they do not travel with the review.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rest_framework import serializers
@@ -182,4 +183,35 @@ def entry_data(entry) -> dict[str, Any]:
     fields = [f for f in PrismaEntrySerializer().fields if f not in ("other_excluded",)]
     data = {name: getattr(entry, name) for name in fields}
     data["other_excluded"] = [{"reason": r, "count": n} for r, n in entry.other_excluded]
+    return data
+
+
+class RoundAnalysisSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    before = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    after = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+class RoundChangeSerializer(serializers.Serializer):
+    """What one update round did (``reporting.changelog.RoundChange``)."""
+
+    number = serializers.IntegerField()
+    date = serializers.DateField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    identified = NamedCountSerializer(many=True)
+    identified_total = serializers.IntegerField()
+    duplicates_earlier = serializers.IntegerField()
+    duplicates_within = serializers.IntegerField()
+    new_records = serializers.IntegerField()
+    records_screened = serializers.IntegerField()
+    new_studies = serializers.IntegerField()
+    new_reports = serializers.IntegerField()
+    total_studies = serializers.IntegerField()
+    total_reports = serializers.IntegerField()
+    analyses = RoundAnalysisSerializer(many=True)
+
+
+def round_change_data(change) -> dict:
+    data = dataclasses.asdict(change)
+    data["identified"] = [{"name": name, "count": n} for name, n in change.identified]
     return data

@@ -12,6 +12,8 @@ urlpatterns = [
     path("<slug:slug>/prisma/", views.prisma_page, name="prisma"),
     path("<slug:slug>/prisma.<str:fmt>", views.prisma_download, name="prisma_download"),
     path("<slug:slug>/records/export/", views.record_export, name="records_export"),
+    path("<slug:slug>/rounds/changelog/", views.changelog_page, name="changelog"),
+    path("<slug:slug>/rounds/changelog.md", views.changelog_markdown, name="changelog_md"),
     path("<slug:slug>/protocol/deviations/", deviation_views.deviations_page, name="deviations"),
     path(
         "<slug:slug>/protocol/deviations/download/",

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import figures
 from core.forms import apply_errors
+from identification import rounds
 from identification import selectors as record_selectors
 from identification.forms import record_filters
-from reporting import archive, archive_pending, exports, prisma, selectors, services
+from reporting import archive, archive_pending, changelog, exports, prisma, selectors, services
 from reporting.forms import ArchiveImportForm, ArchivePeopleForm, PrismaEntryForm
 from reporting.models import PrismaEntry
 from reviews.access import has_role, require_role, review_for_user
@@ -23,8 +24,18 @@ from screening.constants import STAGE_CODES, Stage
 CONTENT_TYPES = figures.CONTENT_TYPES | {"csv": "text/csv; charset=utf-8"}
 
 
-def prisma_file(review, fmt: str) -> bytes:
-    report = selectors.prisma_report(review=review)
+def round_asked(request, review) -> int | None:
+    """The round of ``?round=N`` (None: the latest); a round the review lacks is a 404."""
+    value = request.GET.get("round", "")
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= rounds.current_round_number(review):
+        raise Http404("This review has no such round.")
+    return int(value)
+
+
+def prisma_file(review, fmt: str, round_number: int | None = None) -> bytes:
+    report = selectors.prisma_report(review=review, round_number=round_number)
     if fmt == "csv":
         return prisma.to_prisma2020_csv(report.counts).encode("utf-8")
     # The figure for a paper carries no check panel; the page shows the check beside it.
@@ -56,11 +67,15 @@ def prisma_page(request, slug: str):
                 messages.success(request, "Hand-entered PRISMA numbers saved.")
                 return redirect("reporting:prisma", slug=review.slug)
         status = 400
-    report = selectors.prisma_report(review=review, user=request.user)
+    round_number = round_asked(request, review)
+    report = selectors.prisma_report(review=review, user=request.user, round_number=round_number)
     context = {
         "review": review,
         "section": "prisma",
         "report": report,
+        "rounds": rounds.rounds_of(review) if rounds.current_round_number(review) > 1 else [],
+        "round_number": round_number or rounds.current_round_number(review),
+        "round_query": f"round={round_number}" if round_number else "",
         "errors": [i for i in report.issues if i.severity == "error"],
         "notes": [i for i in report.issues if i.severity != "error"],
         "form": form,
@@ -76,7 +91,9 @@ def prisma_download(request, slug: str, fmt: str):
     review = review_for_user(user=request.user, slug=slug)
     if fmt not in CONTENT_TYPES:
         raise Http404("No such format.")
-    response = HttpResponse(prisma_file(review, fmt), content_type=CONTENT_TYPES[fmt])
+    response = HttpResponse(
+        prisma_file(review, fmt, round_asked(request, review)), content_type=CONTENT_TYPES[fmt]
+    )
     disposition = "inline" if fmt == "svg" and request.GET.get("inline") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{review.slug}-prisma.{fmt}"'
     return response
@@ -241,4 +258,29 @@ def votes_csv(request, slug: str, stage: str):
     )
     code = STAGE_CODES[Stage(stage)]
     response["Content-Disposition"] = f'attachment; filename="{review.slug}-{code}-votes.csv"'
+    return response
+
+
+@login_required
+@require_safe
+def changelog_page(request, slug: str):
+    """The change log of an updated review: what each round did (every member reads it)."""
+    review = review_for_user(user=request.user, slug=slug)
+    context = {
+        "review": review,
+        "section": "prisma",
+        "changes": changelog.change_log(review),
+        "no_analyses": changelog.NO_ANALYSES,
+    }
+    return render(request, "reporting/changelog.html", context)
+
+
+@login_required
+@require_safe
+def changelog_markdown(request, slug: str):
+    review = review_for_user(user=request.user, slug=slug)
+    response = HttpResponse(
+        changelog.change_log_markdown(review), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{review.slug}-changelog.md"'
     return response

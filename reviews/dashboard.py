@@ -64,6 +64,15 @@ CARDS: list[Card] = [
         count_label_one="record identified",
     ),
     Card(
+        "rounds",
+        "Update rounds",
+        "Searches rerun later: only new records are screened.",
+        # The round the review is at: 1 until a lead opens an update round.
+        "rounds",
+        _zero,
+        count_label_one="round",
+    ),
+    Card(
         "deduplication",
         "Duplicates",
         "The same study found in several databases, merged.",

@@ -5,6 +5,7 @@ from django.urls import path
 
 from screening import api
 from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
+from screening.prioritisation import api as prioritisation_api
 
 
 def _stage_routes(stage: Stage) -> list:
@@ -36,4 +37,19 @@ urlpatterns = [
     path("reasons/", api.ReasonListAPI.as_view(), name="api-screening-reasons"),
     path("reasons/<int:pk>/", api.ReasonDetailAPI.as_view(), name="api-screening-reason"),
     path("reasons/<int:pk>/move/", api.ReasonMoveAPI.as_view(), name="api-screening-reason-move"),
+    path(
+        "prioritisation/ranking/",
+        prioritisation_api.RankingAPI.as_view(),
+        name="api-screening-ranking",
+    ),
+    path(
+        "prioritisation/stopping/",
+        prioritisation_api.StoppingAPI.as_view(),
+        name="api-screening-stopping",
+    ),
+    path(
+        "prioritisation/stop-decisions/",
+        prioritisation_api.StopDecisionListAPI.as_view(),
+        name="api-screening-stop-decisions",
+    ),
 ]

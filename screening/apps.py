@@ -28,3 +28,5 @@ class ScreeningConfig(AppConfig):
         identification_hooks.record_filters.connect(record_hooks.record_filters)
         identification_hooks.record_statuses.connect(record_hooks.record_statuses)
         identification_hooks.record_steps.connect(record_hooks.record_steps)
+        # Prioritised screening: registers the retraining job kind.
+        from screening.prioritisation import services as _prioritisation  # noqa: F401

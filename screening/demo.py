@@ -16,6 +16,7 @@ from screening import services
 from screening.constants import ItemStatus, Stage
 from screening.fulltext import services as fulltext
 from screening.models import ExclusionReason, ScreeningItem
+from screening.prioritisation import services as prioritisation
 
 # One decision per record, in the order the reviewers are given records; they disagree on the
 # third, sixth and eighth record (the sixth with a Maybe).
@@ -169,3 +170,16 @@ def step_finish_screening(review: Review, people: dict) -> None:
                     user=user, review=review, item=item, decision=decision, reason=reason
                 )
     review_services.review_update(user=lead, review=review, status=ReviewStatus.SCREENING)
+
+
+def step_stop_decision(review: Review, people: dict) -> None:
+    """The lead records why title/abstract screening stopped (the stopping panel's numbers are
+    stored with it), after the queue was screened in the model's order: every few settled
+    records the votes queued a retraining, so the demo's queue was ranked all along."""
+    prioritisation.retrain(review)
+    prioritisation.stop_decide(
+        actor=people["lead"],
+        review=review,
+        reason="Every record was screened by two reviewers; the stopping test is shown for "
+        "the methods section.",
+    )

@@ -6,6 +6,7 @@ from django.urls import path
 from screening import protocol_views, views
 from screening.constants import STAGE_CODES, STAGE_SEGMENTS, Stage
 from screening.fulltext import views as fulltext_views
+from screening.prioritisation import views as prioritisation_views
 
 app_name = "screening"
 
@@ -45,4 +46,9 @@ urlpatterns = [
     ),
     *_stage_routes(Stage.TITLE_ABSTRACT),
     *_stage_routes(Stage.FULL_TEXT),
+    path("prioritisation/", prioritisation_views.prioritisation, name="prioritisation"),
+    path("prioritisation/ranking/", prioritisation_views.ranking, name="ranking"),
+    path("prioritisation/stop/", prioritisation_views.stop, name="stop"),
+    path("prioritisation/stop.csv", prioritisation_views.stop_csv, name="stop_csv"),
+    path("prioritisation/stop.md", prioritisation_views.stop_markdown, name="stop_md"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import apply_errors
 from core.htmx import is_htmx
+from identification.rounds import record_rounds
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
@@ -29,6 +30,7 @@ from screening.constants import STAGE_CODES, Stage
 from screening.forms import ReasonEditForm, ReasonForm, ResolveForm, SettingsForm, VoteForm
 from screening.fulltext.selectors import report_of
 from screening.models import ExclusionReason, ScreeningItem, Vote
+from screening.prioritisation.selectors import why_ranked
 
 SECTION = "screening"
 
@@ -90,7 +92,12 @@ def _card(request, review: Review, stage: str, item: ScreeningItem | None) -> di
         abstract=highlighter.segments(record.abstract),
         reasons=selectors.reasons_for(review, stage),
         my_vote=Vote.objects.filter(item=item, reviewer=user).select_related("reason").first(),
+        # The update round the record came from (issue 21): 1 for the first searches.
+        round=record_rounds([record.pk]).get(record.pk, 1),
     )
+    if stage == Stage.TITLE_ABSTRACT:
+        # Why the model ranks it high (settled records only taught it: nothing blinded shows).
+        card["why"] = why_ranked(review, item)
     if stage == Stage.FULL_TEXT:
         card["report"] = report_of(record)
         card["report_url"] = reverse(

@@ -22,6 +22,19 @@ from tests.paths import ROOT
 LAYERS: list[str] = [app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()]
 RANK = {app: n for n, app in enumerate(LAYERS)}
 
+#: Pure packages of a higher app that a lower app may import: (package, importing app). Only a
+#: package with no Django and no Evident app in it (checked below) can be shared downward, for
+#: it cannot make the lower app depend on the higher one's models or services. Data extraction
+#: computes effect sizes with synthesis's pure metafor-exact engine (docs/architecture.md).
+PURE_SHARED: set[tuple[str, str]] = {("synthesis.stats", "extraction")}
+
+
+def _shared(module: str, app: str) -> bool:
+    return any(
+        (module == pkg or module.startswith(pkg + ".")) and app == importer
+        for pkg, importer in PURE_SHARED
+    )
+
 
 def _imported_modules(path: Path) -> list[tuple[int, str]]:
     """Every module ``path`` imports, at any depth (inside functions too), made absolute."""
@@ -51,7 +64,7 @@ def _violations(app: str) -> list[str]:
             continue
         for line, module in _imported_modules(path):
             top = module.split(".")[0]
-            if top in RANK and RANK[top] > RANK[app]:
+            if top in RANK and RANK[top] > RANK[app] and not _shared(module, app):
                 bad.append(
                     f"{path.relative_to(ROOT)}:{line} imports {module} ({top} is above {app})"
                 )
@@ -77,4 +90,29 @@ def test_the_check_finds_an_upward_import_hidden_in_a_function(tmp_path, monkeyp
     assert _violations("core") == [
         "core/x.py:2 imports screening (screening is above core)",
         "core/x.py:2 imports screening.services (screening is above core)",
+    ]
+
+
+@pytest.mark.parametrize("package", sorted({pkg for pkg, _ in PURE_SHARED}))
+def test_a_package_shared_downward_is_pure(package):
+    """It imports neither Django nor any of Evident's apps (other than its own modules)."""
+    folder = ROOT / package.replace(".", "/")
+    bad = []
+    for path in sorted(folder.rglob("*.py")):
+        for line, module in _imported_modules(path):
+            top = module.split(".")[0]
+            own = module == package or module.startswith(package + ".")
+            if top in ("django", "rest_framework") or (top in RANK and not own):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert bad == []
+
+
+def test_only_a_pure_package_is_shared_downward(tmp_path, monkeypatch):
+    fake = tmp_path / "extraction"
+    fake.mkdir()
+    (fake / "x.py").write_text("from synthesis.stats import escalc\nfrom synthesis import models\n")
+    monkeypatch.setattr("tests.test_dependencies.ROOT", tmp_path)
+    assert _violations("extraction") == [
+        "extraction/x.py:2 imports synthesis (synthesis is above extraction)",
+        "extraction/x.py:2 imports synthesis.models (synthesis is above extraction)",
     ]

@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "MaybePolicyEnum": "screening.constants.MaybePolicy",
         "ReasonPolicyEnum": "screening.constants.ReasonPolicy",
         "ResolverPolicyEnum": "screening.constants.ResolverPolicy",
+        "RankingModeEnum": "screening.prioritisation.models.RankingMode",
         "PrismaBoxEnum": "reporting.prisma.Box",
         "PrismaTemplateEnum": "reporting.prisma.Template",
     },

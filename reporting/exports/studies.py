@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from extraction.selectors import study_of_record
 from identification import importers
 from identification.models import Record
 from reporting.exports.files import XLSX, as_csv, as_xlsx
@@ -35,6 +36,9 @@ CHARACTERISTICS_COLUMNS = [
     "language",
     "found_in",
     "full_text",
+    # The study the report belongs to (data extraction links reports to studies); blank for a
+    # report not linked yet, which is a study of its own and named by its first author.
+    "study_id",
 ]
 EXCLUDED_COLUMNS = ["record_id", "study", "title", "year", "doi", "reason", "decided_at"]
 
@@ -76,14 +80,16 @@ def _found_in(record: Record) -> str:
 
 
 def characteristics_rows(*, review: Review) -> Iterator[list[object]]:
+    studies = study_of_record(review)
     for r in included_records(review=review):
+        study = studies.get(r.pk)
         report = getattr(r, "fulltext_report", None)
         full_text = ""
         if report is not None:
             full_text = report.url or (report.original_name if report.file else "")
         yield [
             r.pk,
-            _study_label(r),
+            study.label if study else _study_label(r),
             r.first_author,
             r.year or "",
             r.title,
@@ -97,6 +103,7 @@ def characteristics_rows(*, review: Review) -> Iterator[list[object]]:
             r.language,
             _found_in(r),
             full_text,
+            study.pk if study else "",
         ]
 
 

@@ -5,15 +5,18 @@ services as the pages."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
-from reviews.protocol import selectors, services
+from reviews.protocol import documents, selectors, services
 from reviews.protocol.diff import diff_contents, diff_data
 from reviews.protocol.sections import sections_changed
 from reviews.protocol.serializers import (
@@ -213,3 +216,38 @@ class SynthesisPlanAPI(_ProtocolAPI):
         else:
             plan = {"planned": True, **plan}
         return Response(SynthesisPlanSerializer(plan).data)
+
+
+class VersionFileAPI(_ProtocolAPI):
+    """One version as Markdown, HTML or PDF, in the order of the PROSPERO form (the page's
+    download): ``?as=md|html|pdf``."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # A file, or an error in JSON, whatever the client accepts (never a 406).
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+    @extend_schema(
+        operation_id="reviews_protocol_version_download",
+        parameters=[
+            OpenApiParameter(
+                "as", str, OpenApiParameter.QUERY, required=False, enum=list(documents.DOWNLOADS)
+            )
+        ],
+        responses={
+            **{(200, t.split(";")[0]): OpenApiTypes.BINARY for t in documents.DOWNLOADS.values()},
+            400: OpenApiResponse(description="An unknown format."),
+        },
+    )
+    def get(self, request, slug, pk):
+        review = self.get_review()
+        version = scoped_get(selectors.versions_of(review), review=review, pk=pk)
+        fmt = request.query_params.get("as", "md")
+        if fmt not in documents.DOWNLOADS:
+            raise ValidationError({"as": "Choose md, html or pdf."})
+        body, media_type, name = documents.version_file(
+            version, review_title=review.title, slug=review.slug, fmt=fmt
+        )
+        response = HttpResponse(body, content_type=media_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -7,6 +7,11 @@ from reviews.protocol import api
 urlpatterns = [
     path("versions/", api.VersionListAPI.as_view(), name="api-protocol-versions"),
     path("versions/<int:pk>/", api.VersionDetailAPI.as_view(), name="api-protocol-version"),
+    path(
+        "versions/<int:pk>/download/",
+        api.VersionFileAPI.as_view(),
+        name="api-protocol-version-download",
+    ),
     path("draft/", api.DraftAPI.as_view(), name="api-protocol-draft"),
     path("register/", api.RegisterAPI.as_view(), name="api-protocol-register"),
     path("amend/", api.AmendAPI.as_view(), name="api-protocol-amend"),

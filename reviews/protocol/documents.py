@@ -295,6 +295,31 @@ def filename(version: ProtocolVersion, slug: str, ext: str) -> str:
     return f"{slug}-protocol-v{version.number}.{ext}"
 
 
+#: The formats a version downloads in, and their media types.
+DOWNLOADS = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+def version_file(version: ProtocolVersion, *, review_title: str, slug: str, fmt: str):
+    """``(body, media type, file name)`` of a version as Markdown, HTML or PDF (the page's
+    download and the API's answer alike). ``fmt`` must be a key of ``DOWNLOADS``."""
+    from reviews.protocol import pdf
+
+    if fmt == "md":
+        body: str | bytes = version_markdown(version, review_title=review_title)
+    elif fmt == "html":
+        body = version_html(version, review_title=review_title)
+    elif fmt == "pdf":
+        blocks = document_blocks(version, review_title=review_title)
+        body = pdf.render(blocks, title=f"{review_title} – protocol version {version.number}")
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return body, DOWNLOADS[fmt], filename(version, slug, fmt)
+
+
 def display_sections(content: Any) -> list[dict[str, Any]]:
     """The content for the version page: sections in PRISMA-P order, their filled fields."""
     content = sections.clean_content(content, strict=False)

@@ -14,18 +14,14 @@ from core.forms import apply_errors
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
-from reviews.protocol import documents, pdf, selectors, services
+from reviews.protocol import documents, selectors, services
 from reviews.protocol.diff import diff_contents
 from reviews.protocol.forms import AmendForm, DiffForm, ProtocolForm, RegisterForm
 from reviews.protocol.models import ProtocolVersion
 from reviews.protocol.sections import SECTION_TITLES, sections_changed
 
 SECTION = "protocol"
-DOWNLOADS = {
-    "md": "text/markdown; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-}
+DOWNLOADS = documents.DOWNLOADS
 
 
 def _context(request, review: Review, **extra) -> dict:
@@ -232,17 +228,11 @@ def version_download(request, slug: str, pk: int):
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    if fmt == "md":
-        body: str | bytes = documents.version_markdown(version, review_title=review.title)
-    elif fmt == "html":
-        body = documents.version_html(version, review_title=review.title)
-    else:
-        blocks = documents.document_blocks(version, review_title=review.title)
-        body = pdf.render(blocks, title=f"{review.title} – protocol version {version.number}")
-    response = HttpResponse(body, content_type=DOWNLOADS[fmt])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{documents.filename(version, review.slug, fmt)}"'
+    body, media_type, name = documents.version_file(
+        version, review_title=review.title, slug=review.slug, fmt=fmt
     )
+    response = HttpResponse(body, content_type=media_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

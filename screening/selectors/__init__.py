@@ -20,6 +20,7 @@ from screening.selectors.boxes import (
     records_screened,
     reports_assessed,
     screening_boxes,
+    studies_included,
 )
 from screening.selectors.policy import (
     can_screen,
@@ -75,6 +76,7 @@ __all__ = [
     "stage_agreement",
     "stage_progress",
     "status_visible",
+    "studies_included",
     "visible_votes",
     "votes_visible",
 ]

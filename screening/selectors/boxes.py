@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from reviews.models import Review
+from screening import hooks as screening_hooks
 from screening.constants import SETTLED_STATUSES, ItemStatus, Stage
 from screening.models import ScreeningItem, Vote
 
@@ -152,18 +153,40 @@ def reports_assessed(review: Review) -> int:
     return _decided(review, Stage.FULL_TEXT)
 
 
+def studies_included(review: Review) -> int:
+    """The "Studies included in review" box: the studies the included reports belong to.
+
+    Which reports are one study is data extraction's to say, through the
+    ``screening.hooks.studies_included`` hook; until it answers, each report included at full
+    text is one study.
+    """
+    for answer in screening_hooks.studies_included.send(review=review).values():
+        if answer is not None:
+            return int(answer)
+    return _items_included(review)
+
+
+def _items_included(review: Review) -> int:
+    items = ScreeningItem.objects.of_review(review).at(Stage.FULL_TEXT).primary(review)
+    return items.filter(status=ItemStatus.INCLUDED).count()
+
+
 def excluded_reasons(review: Review, stage: str) -> Reasons:
     """The reasons of one stage's exclusions, as the diagram lists them (the stage page's)."""
     items = ScreeningItem.objects.of_review(review).at(stage).primary(review)
     return _excluded_reasons(items)[stage]
 
 
-def screening_boxes(review: Review) -> ScreeningBoxes:
+def screening_boxes(review: Review, *, records=None) -> ScreeningBoxes:
     """The screening boxes of ``review``'s PRISMA diagram and what is still open.
 
-    Two queries, and a third when some exclusion has no reason of its own.
+    ``records`` (a queryset of records) narrows the boxes to them: an update round's diagram
+    counts the records of that round. Two queries, and a third when some exclusion has no
+    reason of its own.
     """
     items = ScreeningItem.objects.of_review(review).primary(review)
+    if records is not None:
+        items = items.filter(record__in=records.values("pk"))
     by_status: Counter[tuple[str, str]] = Counter()
     for stage, status, n in items.values_list("stage", "status").annotate(n=Count("pk")).order_by():
         by_status[(stage, status)] = n

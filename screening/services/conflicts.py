@@ -12,8 +12,9 @@ from core.audit import audit_record
 from core.text import clean_input_text
 from reviews.access import require_member
 from reviews.models import Review
-from screening.constants import MAX_NOTE, Decision, ItemStatus, ResolverPolicy
+from screening.constants import MAX_NOTE, Decision, ItemStatus, ResolverPolicy, Stage
 from screening.models import Resolution, ScreeningItem
+from screening.prioritisation.services import schedule_retrain
 from screening.selectors import may_resolve, settings_for
 from screening.services._common import check_item, clean_decision, clean_reason, item_repr
 from screening.services._status import set_status
@@ -76,5 +77,7 @@ def conflict_resolve(
                 "reason": reason_obj.label if reason_obj else "",
             },
         )
+        if locked.stage == Stage.TITLE_ABSTRACT:
+            schedule_retrain(review=review, actor=user)  # a job after commit, never waited for
     item.status = locked.status
     return resolution

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, Max, OuterRef
 
 from core.audit import audit_record
 from core.text import clean_input_text
+from identification import rounds
 from identification.models import Record
 from reviews.access import require_role
 from reviews.constants import Role
@@ -60,11 +61,25 @@ def on_review_created(*, review: Review, actor=None, **_: Any) -> None:
     screening_setup(review=review, actor=actor)
 
 
-def on_records_imported(*, review: Review, actor=None, progress=None, **_: Any) -> dict[str, int]:
-    """New primary records join the title/abstract queue in the import's transaction."""
+def on_records_imported(
+    *, review: Review, actor=None, progress=None, batch=None, **_: Any
+) -> dict[str, int]:
+    """New primary records join the title/abstract queue in the import's transaction.
+
+    In an update round a copy of an earlier round's record is that record's duplicate, so it is
+    not queued: the earlier record keeps its decisions. The summary counts those copies.
+    """
     if progress is not None:
         progress(99, "Adding the new records to screening")
-    return {"added_to_screening": screening_prepare(review=review, actor=actor)}
+    answer = {"added_to_screening": screening_prepare(review=review, actor=actor)}
+    number = batch.search.round_number if batch is not None else 1
+    if number > 1:
+        answer["earlier_round_copies"] = (
+            Record.objects.filter(batch=batch, duplicate_of__isnull=False)
+            .filter(rounds.earlier_q(number, prefix="duplicate_of__search__"))
+            .count()
+        )
+    return answer
 
 
 def on_clusters_changed(*, review: Review, full: bool = False, **_: Any) -> None:

@@ -27,6 +27,7 @@ from reviews.services import review_status_advance
 from screening.constants import MAX_NOTE, Decision, ItemStatus, Stage, VoteAction
 from screening.fulltext.models import FullTextReport
 from screening.models import Assignment, ScreeningItem, Vote, VoteEvent
+from screening.prioritisation.services import schedule_retrain
 from screening.selectors import settings_for
 from screening.services._common import (
     SCREEN_ROLES,
@@ -194,6 +195,8 @@ def _vote_write(user, review, item, stage, decision, reason_obj, note, settings_
         review_status_advance(
             review=review, status=ReviewStatus.SCREENING, actor=user, because="first vote cast"
         )
+        if locked.stage == Stage.TITLE_ABSTRACT and locked.is_settled:
+            schedule_retrain(review=review, actor=user)  # a job after commit, never waited for
     if isinstance(item, ScreeningItem):
         item.status = locked.status
     return vote

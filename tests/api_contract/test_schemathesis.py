@@ -50,6 +50,7 @@ from schemathesis.specs.openapi.checks import (
 from core.models import Job
 from deduplication.models import DuplicatePair
 from demo.build import demo_build
+from extraction.models import ExtractionSnapshot, Study
 from identification.models import Record, Search
 from reviews.models import Membership
 from reviews.protocol.models import ProtocolVersion
@@ -109,6 +110,18 @@ def _ids(review) -> dict[str, list[int]]:
             ProtocolVersion.objects.filter(review=review).values_list("pk", flat=True)
         ),
     }
+    # Data extraction's studies (one made when the demo has none yet).
+    ids["extraction/studies"] = list(
+        Study.objects.filter(review=review).values_list("pk", flat=True)
+    ) or [Study.objects.create(review=review, label="Contract 2020").pk]
+    # Finalised extraction snapshots (one made when the demo has none yet).
+    ids["extraction/snapshots"] = list(
+        ExtractionSnapshot.objects.filter(review=review).values_list("pk", flat=True)
+    ) or [
+        ExtractionSnapshot.objects.create(
+            review=review, number=1, content={"studies": [], "left_out": []}, sha256="0" * 64
+        ).pk
+    ]
     for segment, stage in STAGE_SEGMENT.items():
         items = ScreeningItem.objects.filter(review=review, stage=stage)
         ids[f"{segment}/items"] = list(items.values_list("pk", flat=True)[:50])

@@ -43,6 +43,9 @@ def test_load_demo_builds_the_demo_review_with_documented_logins(
     client = Client()
     assert client.login(username="reviewer_a", password=DEMO_PASSWORD)
     assert client.get("/reviews/demo/").status_code == 200
+    page = client.get("/reviews/demo/rounds/").content.decode()
+    assert "split by publication year" in page
+    assert "updated-review template" in client.get("/reviews/demo/prisma/").content.decode()
     _check_protocol(review, set(per_database))
     _check_screening_and_prisma(review)
 
@@ -63,16 +66,31 @@ def _check_screening_and_prisma(review):
     assert items.filter(stage=Stage.TITLE_ABSTRACT, status=ItemStatus.CONFLICT).count() == 1
     assert items.filter(stage=Stage.FULL_TEXT, status=ItemStatus.INCLUDED).exists()
     assert items.filter(stage=Stage.FULL_TEXT, status=ItemStatus.NOT_RETRIEVED).exists()
-    report = prisma_report(review=review)
+    # Round 1: the records published up to 2020. The one open conflict leaves its
+    # title/abstract screening unfinished, and the page says so.
+    report = prisma_report(review=review, round_number=1)
     assert [i.message for i in report.issues if i.severity == "error"] == []
     counts = report.counts
     assert counts.duplicates_removed > 0 and counts.records_excluded > 0
     assert counts.reports_excluded and counts.new_studies > 0
-    # The one open conflict leaves title/abstract screening unfinished, and the page says so.
     assert report.warnings == [
-        "title/abstract screening: 1 of 274 records still open.",
+        "title/abstract screening: 1 of 157 records still open.",
         "1 title/abstract conflict awaits resolution.",
     ]
+    # Round 2 (the later records): the updated-review diagram, counted live, adds up.
+    update = prisma_report(review=review)
+    assert update.issues == [] and update.warnings == []
+    c = update.counts
+    assert c.template == "C" and c.update.previous_studies == counts.new_studies
+    assert c.update.total_studies == c.update.previous_studies + c.new_studies
+    assert c.identified - c.duplicates_removed == c.records_screened == 117
+    from identification.demo import SPLIT_YEAR
+    from reporting.changelog import change_log
+
+    first, second = change_log(review)
+    assert second.duplicates_earlier > 0 and second.new_studies == c.new_studies
+    assert first.new_records + second.new_records == 274
+    assert f"published up to {SPLIT_YEAR}" in second.reason
 
 
 def _check_protocol(review, searched: set[str]):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from core.models import Job
 from deduplication.models import DuplicatePair
+from extraction.models import Extraction, Study
 from identification.constants import BatchStatus
 from identification.models import ImportBatch, Search
 from reviews import services
@@ -25,6 +26,8 @@ from tests.screening.factories import PDF, make_records, reason
 B_NOTE_TA = "B-NOTE-MARKER-7f3a91 title-abstract"
 B_NOTE_FT = "B-NOTE-MARKER-c41e07 full-text"
 B_NOTE_ALONE = "B-NOTE-MARKER-95d2bb alone"
+#: Reviewer B's extraction value (data extraction is blinded between extractors too).
+B_EXTRACTION = "B-NOTE-MARKER-e8a2d4 extraction"
 B_MARKERS = ("B-NOTE-MARKER",)
 #: In a job's parameters (a lead's bulk add): for leads and whoever started the job only.
 JOB_SECRET = "nobody-marker-3e1c@example.net"
@@ -202,4 +205,35 @@ def build_world() -> World:
     world.objects["exercise"]["protocol_version"] = protocol.pk
     world.objects["elsewhere"]["protocol_version"] = other_protocol.pk
     world.objects["elsewhere"]["free_ta_item"] = other_ta[1].pk
+    for slug, of in (("exercise", review), ("elsewhere", other)):  # data extraction's study
+        world.objects[slug]["study"] = Study.objects.create(review=of, label="Walked 2020").pk
+        world.objects[slug]["extraction_snapshot"] = _snapshot(of)
+    _extractions(review, lead, a, b, world.objects["exercise"]["study"])
     return world
+
+
+def _snapshot(review: Review) -> int:
+    """A finalised extraction snapshot (empty, so stale beside the walked study)."""
+    from extraction.models import ExtractionSnapshot
+
+    empty = {"studies": [], "left_out": []}
+    return ExtractionSnapshot.objects.create(
+        review=review, number=1, content=empty, sha256="0" * 64
+    ).pk
+
+
+def _extractions(review: Review, lead, a, b, study_pk: int) -> None:
+    """A published extraction form, and A's and B's extractions of the walked study, neither
+    done: A must never read B's values (B_EXTRACTION holds a B marker)."""
+    from extraction import services as extraction
+
+    extraction.form_use_template(actor=lead, review=review)
+    version, _ = extraction.form_publish(actor=lead, review=review)
+    for who, comparator in ((a, "A's comparator"), (b, B_EXTRACTION)):
+        Extraction.objects.create(
+            review=review,
+            study_id=study_pk,
+            extractor=who,
+            form_version=version,
+            values={"comparator": comparator, "design": "parallel"},
+        )

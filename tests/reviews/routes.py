@@ -34,6 +34,25 @@ def _protocol_version(review) -> int:
     return sample_version(review)
 
 
+def _study(review) -> int:
+    from extraction.models import Study
+
+    study = Study.objects.filter(review=review).first()
+    return (study or Study.objects.create(review=review, label="Sample 2020")).pk
+
+
+def _extraction_snapshot(review) -> int:
+    from extraction.models import ExtractionSnapshot
+
+    snap = ExtractionSnapshot.objects.filter(review=review).first()
+    if snap is None:
+        empty = {"studies": [], "left_out": []}
+        snap = ExtractionSnapshot.objects.create(
+            review=review, number=1, content=empty, sha256="0" * 64
+        )
+    return snap.pk
+
+
 SAMPLE_OBJECTS: dict[str, Callable] = {
     # url name -> how to find an object of the review for the route's ``pk``
     "reviews:team_remove": lambda review: Membership.objects.filter(review=review).first().pk,
@@ -78,6 +97,25 @@ SAMPLE_OBJECTS: dict[str, Callable] = {
     "protocol:version": _protocol_version,
     "protocol:version_download": _protocol_version,
     "api-protocol-version": _protocol_version,
+    "api-protocol-version-download": _protocol_version,
+    "extraction:study": _study,
+    "extraction:study_link": _study,
+    "extraction:study_unlink": _study,
+    "extraction:study_delete": _study,
+    "api-study": _study,
+    "api-study-link": _study,
+    "api-study-unlink": _study,
+    "extraction:extract": _study,
+    "extraction:extract_done": _study,
+    "extraction:compare": _study,
+    "extraction:fulltext": _study,
+    "api-extractions": _study,
+    "api-extraction-done": _study,
+    "api-study-comparison": _study,
+    "api-study-consensus": _study,
+    "api-study-effects": _study,
+    "extraction:snapshot": _extraction_snapshot,
+    "api-extraction-snapshot": _extraction_snapshot,
 }
 
 # Route parameters other than the review and an object id, with a value that exists.

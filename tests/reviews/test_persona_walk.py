@@ -16,6 +16,7 @@ shows as 403 and not as a form error.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "identification:batch_mapping": rule(get=read(LEAD), post=write(LEAD, {400})),
     "identification:records": rule(get=read()),
     "identification:record": rule(get=read()),
+    "identification:rounds": rule(get=read(), post=write(LEAD)),
+    "api-round-list": rule(get=read(), post=write(LEAD, {201})),
     "api-search-list": rule(get=read(), post=write(LEAD, {201})),
     "api-search-detail": rule(
         get=read(),
@@ -148,6 +151,11 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "screening:home": rule(get=read(ok={302})),
     "screening:settings": rule(get=read(LEAD), post=write(LEAD, {200, 302, 400})),
     "screening:agreement": rule(get=read()),
+    "screening:prioritisation": rule(get=read()),
+    "screening:ranking": rule(post=write(LEAD, {400})),
+    "screening:stop": rule(post=write(LEAD, {400})),
+    "screening:stop_csv": rule(get=read()),
+    "screening:stop_md": rule(get=read()),
     "screening:reason_edit": rule(post=write(LEAD)),
     "screening:reason_move": rule(post=write(LEAD)),
     "screening:reason_delete": rule(post=write(LEAD)),
@@ -183,6 +191,10 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "api-prisma": rule(get=read()),
     "api-prisma-entries": rule(get=read(), patch=write(LEAD, {200})),
     "api-prisma-file": rule(get=read()),
+    "reporting:changelog": rule(get=read()),
+    "reporting:changelog_md": rule(get=read()),
+    "api-changelog": rule(get=read()),
+    "api-changelog-md": rule(get=read()),
     "api-report-export": rule(get=read()),
     "api-records-csv": rule(get=read()),
     "api-records-ris": rule(get=read()),
@@ -192,6 +204,9 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "api-screening-ft-votes-csv": rule(get=read()),
     # Screening's settings, keywords and exclusion reasons: members read, leads change.
     "api-screening-settings": rule(get=read(), patch=write(LEAD, {200})),
+    "api-screening-ranking": rule(get=read(LEAD), patch=write(LEAD, {400})),
+    "api-screening-stopping": rule(get=read()),
+    "api-screening-stop-decisions": rule(get=read(), post=write(LEAD, {400})),
     "api-screening-keywords": rule(get=read(), patch=write(LEAD, {200})),
     "api-screening-reasons": rule(get=read(), post=write(LEAD, {201})),
     # The sample reason is used by votes: it can be retired, not deleted (a 400).
@@ -211,6 +226,7 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "protocol:version_download": rule(get=read()),
     "api-protocol-versions": rule(get=read()),
     "api-protocol-version": rule(get=read()),
+    "api-protocol-version-download": rule(get=read()),
     "api-protocol-draft": rule(
         put=write(LEAD, {200}), patch=write(LEAD, {200}), delete=write(LEAD, {204})
     ),
@@ -222,6 +238,49 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "reporting:deviations": rule(get=read()),
     "reporting:deviations_download": rule(get=read()),
     "screening:reasons_from_protocol": rule(post=write(LEAD, {302})),
+    # Data extraction: members read; extractors (and leads) link reports to studies. The
+    # sample study has no report: linking nothing or unlinking nothing is a 400 past the role.
+    "extraction:studies": rule(get=read()),
+    "extraction:study_create": rule(post=write(LEAD, {302})),
+    "extraction:study": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:study_link": rule(post=write(LEAD, {302})),
+    "extraction:study_unlink": rule(post=write(LEAD, {302})),
+    "extraction:study_delete": rule(post=write(LEAD, {302})),
+    "api-studies": rule(get=read(), post=write(LEAD, {400})),
+    "api-study-counts": rule(get=read()),
+    "api-study-suggestions": rule(get=read()),
+    "api-study": rule(get=read(), patch=write(LEAD, {200}), delete=write(LEAD, {204})),
+    "api-study-link": rule(post=write(LEAD, {400})),
+    "api-study-unlink": rule(post=write(LEAD, {400})),
+    # Extraction forms, dual extraction and consensus: leads manage the form and the consensus,
+    # extractors (and leads) extract, members read. The world's study has A's and B's
+    # extractions, neither done; the lead has none, so its empty writes are 400s (302 on pages).
+    "extraction:form": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:extract": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:extract_done": rule(post=write(LEAD, {302})),
+    "extraction:compare": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:fulltext": rule(get=read(ok={404})),  # the sample study has no PDF
+    "api-extraction-form": rule(get=read(), put=write(LEAD, {400})),
+    "api-extraction-form-publish": rule(post=write(LEAD, {200})),
+    "api-extraction-form-versions": rule(get=read()),
+    "api-extractions": rule(get=read(), post=write(LEAD, {400})),
+    "api-extraction-done": rule(post=write(LEAD, {400})),
+    "api-study-comparison": rule(get=read()),
+    "api-study-consensus": rule(get=read(ok={404}), post=write(LEAD, {400})),
+    "api-study-effects": rule(get=read()),
+    # Finalised extraction snapshots: members read, leads finalise (the world has no finished
+    # consensus, so the lead's finalising is refused: a message on the page, 400 on the API).
+    "extraction:snapshots": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:snapshot": rule(get=read()),
+    "api-extraction-snapshots": rule(get=read(), post=write(LEAD, {400})),
+    "api-extraction-snapshot": rule(get=read()),
+    # Exports of the extracted data (the current consensus: no row yet, only the header).
+    "extraction:export": rule(get=read()),
+    "api-extraction-export": rule(get=read()),
+    # Import of extracted data into the consensus: leads only (sent no file: refused with a
+    # message on the page, 400 on the API).
+    "extraction:import": rule(get=read(), post=write(LEAD, {302})),
+    "api-extraction-import": rule(post=write(LEAD, {400})),
 }
 
 for _stage in ("ta", "ft"):
@@ -283,6 +342,25 @@ OBJECT_OF = {
     "protocol:version": "protocol_version",
     "protocol:version_download": "protocol_version",
     "api-protocol-version": "protocol_version",
+    "api-protocol-version-download": "protocol_version",
+    "extraction:study": "study",
+    "extraction:study_link": "study",
+    "extraction:study_unlink": "study",
+    "extraction:study_delete": "study",
+    "api-study": "study",
+    "api-study-link": "study",
+    "api-study-unlink": "study",
+    "extraction:extract": "study",
+    "extraction:extract_done": "study",
+    "extraction:compare": "study",
+    "extraction:fulltext": "study",
+    "api-extractions": "study",
+    "api-extraction-done": "study",
+    "api-study-comparison": "study",
+    "api-study-consensus": "study",
+    "api-study-effects": "study",
+    "extraction:snapshot": "extraction_snapshot",
+    "api-extraction-snapshot": "extraction_snapshot",
 }
 
 
@@ -323,6 +401,8 @@ def _payload(name: str, world: World, slug: str):
         "api-screening-reason-move": {"direction": "down"},
         "api-screening-keywords": {"include": ["gambl*"]},
         "api-prisma-entries": {"websites": 3},
+        "identification:rounds": {"date": dt.date.today().isoformat(), "reason": "Walked."},
+        "api-round-list": {"date": dt.date.today().isoformat()},
         "protocol:edit": {"objectives__text": "Walked."},
         "protocol:amend": {"rationale": "Walked."},
         "protocol:register": {

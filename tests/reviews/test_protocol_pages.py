@@ -226,3 +226,23 @@ def test_every_member_downloads_any_version(review, lead, reviewer_a, fmt):
         .status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
+def test_the_api_gives_the_pages_download_of_a_version(review, lead, reviewer_a, outsider, fmt):
+    v1 = register(review, lead)
+    page = client_for(reviewer_a).get(
+        f"/reviews/exercise/protocol/versions/{v1.pk}/download/?as={fmt}"
+    )
+    api_path = f"/api/reviews/exercise/protocol/versions/{v1.pk}/download/"
+    answer = client_for(reviewer_a).get(f"{api_path}?as={fmt}")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == page["Content-Type"]
+    assert answer["Content-Disposition"] == page["Content-Disposition"]
+    if fmt != "pdf":  # a PDF carries its creation time
+        assert answer.content == page.content
+    else:
+        assert answer.content.startswith(b"%PDF")
+    refused = client_for(reviewer_a).get(f"{api_path}?as=exe")
+    assert refused.status_code == 400 and "as" in refused.json()
+    assert client_for(outsider).get(f"{api_path}?as={fmt}").status_code == 404

@@ -134,6 +134,7 @@ def test_the_dashboard_shows_every_prisma_stage_with_a_count(review, lead):
     for label in [
         "Protocol",
         "Identification",
+        "Update rounds",
         "Duplicates",
         "Title and abstract screening",
         "Full-text assessment",
@@ -142,7 +143,7 @@ def test_the_dashboard_shows_every_prisma_stage_with_a_count(review, lead):
         "Meta-analysis",
     ]:
         assert label in page
-    assert page.count('class="stage-count"') == 8
+    assert page.count('class="stage-count"') == 9
 
 
 def test_the_dashboard_counts_say_one_record_in_the_singular(review, lead):
