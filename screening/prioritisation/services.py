@@ -116,8 +116,10 @@ def _run_of_irrelevant(review: Review) -> int:
     return run
 
 
+@transaction.atomic
 def retrain(review: Review) -> dict[str, Any]:
-    """Train on the settled records and rank the rest; inside the caller's transaction."""
+    """Train on the settled records and rank the rest, in one transaction (a savepoint inside
+    the caller's, as in the job; its own when called alone, as the demo does)."""
     started = time.perf_counter()
     state = RankingModel.objects.select_for_update().filter(review=review).first()
     if state is None:
