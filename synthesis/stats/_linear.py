@@ -284,3 +284,25 @@ def fit_linear(X: np.ndarray, y: np.ndarray, v: np.ndarray, method: str, test: s
         converged=tr.converged,
         iterations=tr.iterations,
     )
+
+
+def btt_indices(btt, p: int, intercept: bool) -> tuple[int, ...]:
+    """The coefficients an omnibus (QM) test covers: metafor's ``btt``, by default every
+    coefficient but the intercept (all of them without one)."""
+    if btt is None:
+        return tuple(range(1, p)) if intercept and p > 1 else tuple(range(p))
+    idx = tuple(int(j) for j in btt)
+    if not idx or any(j < 0 or j >= p for j in idx):
+        raise StatsInputError(f"btt must index coefficients 0..{p - 1}.")
+    return idx
+
+
+def wald_statistic(b: np.ndarray, vb: np.ndarray, sel: np.ndarray) -> float:
+    """b[sel]' vb[sel, sel]^-1 b[sel] through a Cholesky factor; NaN when that block of ``vb``
+    is not positive definite."""
+    try:
+        chol = np.linalg.cholesky(vb[np.ix_(sel, sel)])
+        z = np.linalg.solve(chol, b[sel])
+    except np.linalg.LinAlgError:
+        return float("nan")
+    return float(z @ z)

@@ -30,7 +30,7 @@ from ._inputs import (
     effects_and_variances,
     frozen,
 )
-from ._linear import design_check, fit_linear
+from ._linear import btt_indices, design_check, fit_linear, wald_statistic
 from .errors import StatsInputError
 from .models import meta_fit
 
@@ -307,20 +307,10 @@ def metareg_fit(
         df = None
         pval = _dist.p_norm_two_sided(zval)
         crit = _dist.crit_norm(alpha)
-    if btt is None:
-        btt_idx = tuple(range(1, p)) if intercept and p > 1 else tuple(range(p))
-    else:
-        btt_idx = tuple(int(j) for j in btt)
-        if not btt_idx or any(j < 0 or j >= p for j in btt_idx):
-            raise StatsInputError(f"btt must index coefficients 0..{p - 1}.")
+    btt_idx = btt_indices(btt, p, intercept)
     m = len(btt_idx)
     sel = np.array(btt_idx)
-    try:
-        chol = np.linalg.cholesky(lf.vb[np.ix_(sel, sel)])
-        z = np.linalg.solve(chol, b[sel])
-        qm = float(z @ z)
-    except np.linalg.LinAlgError:
-        qm = float("nan")
+    qm = wald_statistic(b, lf.vb, sel)
     if test == "knha":
         qm = qm / m
         qm_df: tuple[int, int | None] = (m, k - p)

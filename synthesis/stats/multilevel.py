@@ -56,7 +56,7 @@ from scipy import optimize
 from . import _dist
 from ._blocks import Blocks, Marginal, NotPositiveDefinite
 from ._inputs import ArrayLike, check_level, effects_and_variances, frozen
-from ._linear import Projection
+from ._linear import Projection, btt_indices, wald_statistic
 from .errors import StatsConvergenceError, StatsInputError
 from .metareg import ModeratorDesign, _as_design
 from .vcalc import check_rho, cluster_codes
@@ -519,20 +519,10 @@ def multilevel_fit(
         df = None
         pval = _dist.p_norm_two_sided(zval)
         crit = _dist.crit_norm(alpha)
-    if btt is None:
-        btt_idx = tuple(range(1, p)) if intercept and p > 1 else tuple(range(p))
-    else:
-        btt_idx = tuple(int(j) for j in btt)
-        if not btt_idx or any(j < 0 or j >= p for j in btt_idx):
-            raise StatsInputError(f"btt must index coefficients 0..{p - 1}.")
+    btt_idx = btt_indices(btt, p, intercept)
     sel = np.array(btt_idx)
     m = len(btt_idx)
-    try:
-        chol = np.linalg.cholesky(vb[np.ix_(sel, sel)])
-        z = np.linalg.solve(chol, beta[sel])
-        qm = float(z @ z)
-    except np.linalg.LinAlgError:
-        qm = float("nan")
+    qm = wald_statistic(beta, vb, sel)
     if test == "t":
         qm /= m
         qm_df: tuple[int, int | None] = (m, k - p)

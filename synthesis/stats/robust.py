@@ -45,6 +45,7 @@ import numpy as np
 
 from . import _dist
 from ._inputs import frozen
+from ._linear import wald_statistic
 from .errors import StatsInputError
 from .multilevel import MultilevelFit
 
@@ -142,12 +143,7 @@ def robust(fit: MultilevelFit, *, vcov_type: str = "CR1") -> RobustResult:
         qm_df: tuple[float, float] = (1.0, float(df[0]))
         qmp = float(pval[0])
     else:
-        try:
-            chol = np.linalg.cholesky(vb[np.ix_(sel, sel)])
-            z = np.linalg.solve(chol, beta[sel])
-            wald = float(z @ z)
-        except np.linalg.LinAlgError:
-            wald = float("nan")
+        wald = wald_statistic(beta, vb, sel)
         if kind == "CR1":
             qm = wald / q
             qm_df = (float(q), float(m - p))
