@@ -20,10 +20,7 @@ from extraction.models import Study, StudyReport
 from identification.models import Record
 from reviews.access import require_role
 from reviews.models import Review
-
-
-def _lock(review: Review) -> None:
-    Review.objects.select_for_update().filter(pk=review.pk).first()
+from reviews.services import review_lock
 
 
 def _actor_fields(actor, prefix: str) -> dict:
@@ -85,7 +82,7 @@ def study_create(
     label = clean_input_text(label, field="label", max_length=MAX_LABEL)
     basis = clean_input_text(basis, field="basis", max_length=200)
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         chosen = _included(review, records)
         label = label or selectors.study_label_for(chosen[0])
         study = Study.objects.create(
@@ -109,7 +106,7 @@ def study_link(*, actor, review: Review, study: Study, records: Iterable, basis:
     if study.review_id != review.pk:
         raise ValidationError("This study belongs to another review.")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         chosen = _included(review, records)
         _link(actor, review, study, chosen, basis)
         audit_record(
@@ -131,7 +128,7 @@ def study_unlink(*, actor, review: Review, study: Study, record) -> Study | None
     except (TypeError, ValueError):
         raise ValidationError({"record": "Name the report to take out of the study."}) from None
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         link = StudyReport.objects.filter(study=study, record_id=record_id).first()
         if link is None:
             raise ValidationError({"record": f"Record {record_id} is not a report of this study."})
@@ -175,7 +172,7 @@ def study_delete(*, actor, review: Review, study: Study) -> None:
     """Delete a study; its reports become unlinked (each a study of its own again)."""
     require_role(user=actor, review=review, roles=STUDY_ROLES, action="delete studies")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         records = list(study.links.values_list("record_id", flat=True))
         audit_record(
             actor=actor,
@@ -211,7 +208,7 @@ def form_save_draft(*, actor, review: Review, schema) -> object:
     except ValueError as exc:
         raise ValidationError({"schema": str(exc)}) from None
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         form = _form(review, actor)
         if form.draft == cleaned:
             return form
@@ -304,7 +301,7 @@ def form_publish(*, actor, review: Review):
 
     require_role(user=actor, review=review, roles=FORM_ROLES, action="publish the extraction form")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         form = _form(review, actor)
         latest = selectors.latest_version(review)
         if not any(s["fields"] for s in form.draft.get("sections", [])):
@@ -371,7 +368,7 @@ def extraction_save(*, actor, review: Review, study: Study, values: dict):
     version = _study_has_form(review)
     cleaned = _clean_values(version.schema, values)
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         extraction = selectors.own_extraction(actor, study)
         if extraction is not None and extraction.done:
             raise ValidationError(
@@ -410,7 +407,7 @@ def extraction_mark(*, actor, review: Review, study: Study, done: bool):
 
     require_role(user=actor, review=review, roles=EXTRACT_ROLES, action="extract data")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         extraction = selectors.own_extraction(actor, study)
         if extraction is None:
             raise ValidationError({"done": "You have not extracted anything for this study."})
@@ -471,7 +468,7 @@ def consensus_save(*, actor, review: Review, study: Study, picks: dict, finish: 
     if not isinstance(picks, dict):
         raise ValidationError({"picks": "Send the picks as an object by field key."})
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         a, b = list(
             selectors.extractions_of(study).filter(kind="extractor", done=True).order_by("pk")[:2]
         )
@@ -548,7 +545,7 @@ def snapshot_finalise(*, actor, review: Review):
 
     require_role(user=actor, review=review, roles=FINALISE_ROLES, action="finalise the extraction")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         content = selectors.snapshot_content(review)
         if not content["studies"]:
             raise ValidationError(
@@ -733,7 +730,7 @@ def consensus_import(
             continue
         fitting.append((found[0], values))
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         for study, values in fitting:
             consensus = selectors.consensus_of(study)
             grouped_keys = any("." in k for k in values)

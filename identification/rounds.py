@@ -23,6 +23,7 @@ from identification.models import Record, Round, Search
 from reviews.access import require_role
 from reviews.constants import Role
 from reviews.models import Review
+from reviews.services import review_lock
 
 ROUND_ROLES = (Role.LEAD,)
 
@@ -224,7 +225,7 @@ def round_open(
     day = _clean_date(date)
     reason = clean_input_text(reason, field="reason", max_length=5000, required=False)
     with transaction.atomic():
-        Review.objects.select_for_update().filter(pk=review.pk).first()
+        review_lock(review)
         previous = current_round_number(review)
         last = round_date(review, previous)
         if last is not None and day < last:

@@ -142,6 +142,12 @@ def review_update(
 STATUS_ORDER: dict[str, int] = {status: n for n, status in enumerate(ReviewStatus.values)}
 
 
+def review_lock(review: Review) -> None:
+    """Take the review row's lock (inside the caller's transaction): writes that number or
+    freeze something per review (protocol versions, snapshots, rounds) wait for each other."""
+    Review.objects.select_for_update().filter(pk=review.pk).first()
+
+
 def review_status_advance(*, review: Review, status: str, actor=None, because: str) -> bool:
     """Move the review's status forward to ``status`` because the work has got there (the first
     import: searching; the first vote: screening). Never backwards, never past a status a lead

@@ -21,16 +21,13 @@ from reviews.models import Review
 from reviews.protocol import sections
 from reviews.protocol.constants import Registry, VersionKind
 from reviews.protocol.models import ProtocolVersion
+from reviews.services import review_lock
 
 MAX_RATIONALE = 5000
 
 
 def _lead(actor, review: Review, action: str) -> None:
     require_role(user=actor, review=review, roles=[Role.LEAD], action=action)
-
-
-def _lock(review: Review) -> None:
-    Review.objects.select_for_update().filter(pk=review.pk).first()
 
 
 def _draft(review: Review) -> ProtocolVersion | None:
@@ -54,7 +51,7 @@ def draft_save(*, actor, review: Review, content: Any, partial: bool = False) ->
     """
     _lead(actor, review, "edit the protocol")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         draft = _draft(review)
         frozen = _latest_frozen(review)
         if draft is not None:
@@ -148,7 +145,7 @@ def protocol_register(
     registration_url = _clean_url(registration_url)
     registered_on = _clean_date(registered_on, "registered_on")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         registered = ProtocolVersion.objects.filter(
             review=review, kind=VersionKind.ORIGINAL, frozen_at__isnull=False
         ).first()
@@ -203,7 +200,7 @@ def amendment_publish(
         amended_on = timezone.localdate()
     amended_on = _clean_date(amended_on, "amended_on")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         draft = _draft(review)
         previous = _latest_frozen(review)
         if previous is None:
@@ -251,7 +248,7 @@ def draft_discard(*, actor, review: Review) -> None:
     """Throw the draft away (an amendment not wanted after all, or a protocol never registered)."""
     _lead(actor, review, "edit the protocol")
     with transaction.atomic():
-        _lock(review)
+        review_lock(review)
         draft = _draft(review)
         if draft is None:
             raise ValidationError("There is no draft to discard.")
