@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -158,3 +159,15 @@ def write_scopus_csv_copies(source: Path, n: int, path: Path, tag: Callable[[int
             row[title] = tag(i, row[title])
             row[references] = ""
             writer.writerow(row)
+
+
+def time_blocks(func: Callable[[], object], blocks: int, inner: int) -> tuple[float, float]:
+    """Median and minimum seconds per call over ``blocks`` blocks of ``inner`` calls."""
+    func()  # warm-up
+    per_call = []
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(inner):
+            func()
+        per_call.append((time.perf_counter() - start) / inner)
+    return statistics.median(per_call), min(per_call)

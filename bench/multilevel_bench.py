@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import scipy
-from _common import machine
+from _common import machine, time_blocks
 
 # _common (imported first) puts the checkout on sys.path: the script runs without installation.
 from synthesis.stats.multilevel import multilevel_fit
@@ -56,18 +53,6 @@ def make_data(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     u = rng.normal(0, np.sqrt(0.1), len(sizes))[cluster]
     y = np.round(0.3 + u + rng.normal(0, np.sqrt(0.05), k) + rng.normal(0, np.sqrt(v)), 6)
     return y, v, cluster, es_id
-
-
-def time_blocks(func: Callable[[], object], blocks: int, inner: int) -> tuple[float, float]:
-    """Median and minimum seconds per call over ``blocks`` blocks of ``inner`` calls."""
-    func()  # warm-up
-    per_call = []
-    for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(inner):
-            func()
-        per_call.append((time.perf_counter() - start) / inner)
-    return statistics.median(per_call), min(per_call)
 
 
 R_SCRIPT = r"""
