@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_files import FileAnswerMixin
 from extraction import exports, selectors, services
 from extraction.constants import STUDY_ROLES
 from extraction.models import Study
@@ -392,16 +393,9 @@ class SnapshotDetailAPI(_ExtractionAPI, APIView):
         return Response(SnapshotDetailSerializer(_snapshot_data(snap, snap.stale, True)).data)
 
 
-class ExportAPI(_ExtractionAPI, APIView):
+class ExportAPI(FileAnswerMixin, _ExtractionAPI, APIView):
     """The extracted data as CSV or XLSX: one row per result row, the study's characteristics
     joined; of a snapshot (``snapshot``) or of the current finished consensus."""
-
-    def perform_content_negotiation(self, request, force=False):
-        # A file, or an error in JSON, whatever the client accepts (never a 406).
-        from rest_framework.renderers import JSONRenderer
-
-        renderer = JSONRenderer()
-        return renderer, renderer.media_type
 
     @extend_schema(
         parameters=[

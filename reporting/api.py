@@ -12,10 +12,10 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_files import FileAnswerMixin
 from identification import selectors as record_selectors
 from identification.api import RecordFilterSchema
 from identification.forms import record_filters
@@ -61,12 +61,8 @@ class _ReviewAPI(APIView):
         return self._review
 
 
-class _FileAPI(_ReviewAPI):
+class _FileAPI(FileAnswerMixin, _ReviewAPI):
     """A download: the file, or an error in JSON, whatever the client accepts (never a 406)."""
-
-    def perform_content_negotiation(self, request, force=False):
-        renderer = JSONRenderer()
-        return renderer, renderer.media_type
 
 
 class PrismaAPI(_ReviewAPI):

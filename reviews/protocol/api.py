@@ -9,10 +9,10 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_files import FileAnswerMixin
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
@@ -218,14 +218,9 @@ class SynthesisPlanAPI(_ProtocolAPI):
         return Response(SynthesisPlanSerializer(plan).data)
 
 
-class VersionFileAPI(_ProtocolAPI):
+class VersionFileAPI(FileAnswerMixin, _ProtocolAPI):
     """One version as Markdown, HTML or PDF, in the order of the PROSPERO form (the page's
     download): ``?as=md|html|pdf``."""
-
-    def perform_content_negotiation(self, request, force=False):
-        # A file, or an error in JSON, whatever the client accepts (never a 406).
-        renderer = JSONRenderer()
-        return renderer, renderer.media_type
 
     @extend_schema(
         operation_id="reviews_protocol_version_download",
