@@ -1,0 +1,1 @@
+"""Tests of risk of bias: the pure engine, the app and the figures."""
