@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python bench/dedup_bench.py --no-scale # the two labelled sets only
     .venv/bin/python bench/dedup_bench.py --scale-records 20000
     .venv/bin/python bench/dedup_bench.py --fit      # issue 21: fit on train sets, test on others
+    .venv/bin/python bench/dedup_bench.py --without-generic-rule  # the engine before that rule
 
 Sets (``../shared/data/dedup``, sources in their ``SOURCES.md``):
 
@@ -280,9 +281,14 @@ def evaluate(
     )
 
 
+#: The engine's settings for :func:`run` and :func:`run_incremental`: the defaults, unless
+#: ``--without-generic-rule`` asks for the engine as it was before issue 21's generic-title rule.
+CONFIG = DedupConfig()
+
+
 def run(name: str, records: Sequence[DedupRecord], truth: Sequence[set[int]]) -> Figures:
     with timed() as timing:
-        result = deduplicate(records, with_fields=False)
+        result = deduplicate(records, config=CONFIG, with_fields=False)
     return evaluate(name, records, truth, result, timing.seconds, timing.cpu_seconds)
 
 
@@ -294,10 +300,12 @@ def run_incremental(
     Times the second run only; judges the final clusters, with both runs' queues answered.
     """
     earlier, later = records[:-new], records[-new:]
-    first = deduplicate(earlier, with_fields=False)
+    first = deduplicate(earlier, config=CONFIG, with_fields=False)
     clusters = {i: n for n, c in enumerate(first.clusters) for i in c.member_ids}
     with timed() as timing:
-        second = deduplicate(later, existing=earlier, existing_clusters=clusters, with_fields=False)
+        second = deduplicate(
+            later, existing=earlier, existing_clusters=clusters, config=CONFIG, with_fields=False
+        )
     # Queued pairs of the first run whose records the second run put in one cluster are gone.
     pending = [
         p
@@ -797,7 +805,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="fit the thresholds on the training sets, report on the test sets (issue 21)",
     )
+    parser.add_argument(
+        "--without-generic-rule",
+        action="store_true",
+        help="switch off the generic-title rule (DedupConfig.generic_titles_need_location)",
+    )
     args = parser.parse_args(argv)
+    global CONFIG
+    CONFIG = DedupConfig(generic_titles_need_location=not args.without_generic_rule)
     if args.fit:
         return main_fit()
 
@@ -841,8 +856,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if misses else 0
 
 
+def generic_rule_effect() -> list[tuple[Figures, Figures, int]]:
+    """Every labelled set with the default thresholds, without and with the generic-title rule
+    (``DedupConfig.generic_titles_need_location``); the int is how many would-be automatic
+    merges the rule sent to the queue."""
+    rows = []
+    for name, (records, truth) in labelled_sets().items():
+        before = run_with(name, records, truth, DedupConfig(generic_titles_need_location=False))
+        with timed() as timing:
+            result = deduplicate(records, with_fields=False)
+        after = evaluate(name, records, truth, result, timing.seconds, timing.cpu_seconds)
+        rows.append((before, after, result.counts.generic_held_back))
+    return rows
+
+
+#: bib-dedupe's hand-written pair cases (``tests/test_cases.json`` there; see SOURCES.md).
+PAIR_CASES = BIBDEDUPE / "pair_cases.json"
+
+
+def pair_case_outcomes(config: DedupConfig | None = None) -> dict[tuple[bool, str], int]:
+    """bib-dedupe's labelled pairs, each deduplicated alone: (expected duplicate, outcome) ->
+    count, the outcome being "merged", "queued" or "apart"."""
+    import json
+
+    def record(n: int, fields: dict[str, str]) -> DedupRecord:
+        names = fields.get("author") or ""
+        split = names.split(" and ") if " and " in names else names.split(";")
+        return DedupRecord(
+            id=n,
+            title=fields.get("title") or "",
+            authors=[a.strip() for a in split if a.strip()],
+            year=normalise_year(fields.get("year")),
+            journal=fields.get("journal") or fields.get("booktitle"),
+            volume=fields.get("volume"),
+            issue=fields.get("number"),
+            pages=fields.get("pages"),
+            doi=fields.get("doi"),
+            abstract=fields.get("abstract"),
+            isbn=fields.get("isbn"),
+        )
+
+    outcomes: dict[tuple[bool, str], int] = defaultdict(int)
+    for case in json.loads(PAIR_CASES.read_text(encoding="utf-8"))["cases"]:
+        pair = [record(1, case["record_a"]), record(2, case["record_b"])]
+        result = deduplicate(pair, config=config, with_fields=False)
+        outcome = "merged" if result.clusters else "queued" if result.queued_pairs else "apart"
+        outcomes[(bool(case["expected_duplicate"]), outcome)] += 1
+    return dict(outcomes)
+
+
 def main_fit() -> int:
     print(f"# dedup fit, {dt.date.today().isoformat()}, {machine()}")
+    print("\ngeneric-title rule (default thresholds): before -> after")
+    print("| set | recall | auto precision | queued pairs | merges held back |")
+    print("|---|---:|---:|---:|---:|")
+    for before, after, held in generic_rule_effect():
+        print(
+            f"| {after.name} | {before.recall:.4f} -> {after.recall:.4f} "
+            f"| {before.precision:.4f} -> {after.precision:.4f} "
+            f"| {before.queued} -> {after.queued} | {held} |"
+        )
+    for label, config in (
+        ("without the rule", DedupConfig(generic_titles_need_location=False)),
+        ("with the rule", None),
+    ):
+        outcomes = pair_case_outcomes(config)
+        shown = ", ".join(
+            f"{'dup' if d else 'not dup'} {o}: {n}" for (d, o), n in sorted(outcomes.items())
+        )
+        print(f"bib-dedupe pair cases, {label}: {shown}")
+    print()
     chosen, tested, loso = fit_and_test()
     print(f"train: {', '.join(TRAIN_SETS)}; test: {', '.join(TEST_SETS)}")
     print(f"fitted on train: auto_threshold {chosen[0]}, queue_threshold {chosen[1]}")

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from deduplication.engine.blocking import iter_candidate_pairs
 from deduplication.engine.merge import choose_primary
 from deduplication.engine.records import DedupRecord, PreparedRecord, prepare_record
-from deduplication.engine.scoring import FieldComparison, compare_fields, score_pair
+from deduplication.engine.scoring import (
+    FieldComparison,
+    compare_fields,
+    location_agrees,
+    needs_location,
+    score_pair,
+)
 
 __all__ = [
     "Cluster",
@@ -44,6 +50,10 @@ class DedupConfig:
     #: confirming the whole queue joins every group the doubtful pairs would), a group gets
     #: at most this many more pairs: the most any group has in the benchmark sets.
     max_extra_queued: int = 3
+    #: A pair whose title is generic ("Editorial", "Reply", see ``generic.py``) merges
+    #: automatically only when its DOI, PMID or volume and pages agree; otherwise a person
+    #: decides. Off only to measure what the rule changes (``bench/dedup_bench.py``).
+    generic_titles_need_location: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,9 @@ class DedupCounts:
     #: Doubtful pairs left out of the queue by ``max_extra_queued``: pairs whose records the
     #: queue links through other pairs already.
     queue_trimmed: int = 0
+    #: Pairs scoring for an automatic merge that were queued instead because their title is
+    #: generic and nothing pins them to one item (``DedupConfig.generic_titles_need_location``).
+    generic_held_back: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +376,8 @@ def _deduplicate(
     doubtful: list[tuple[float, int, int]] = []
     auto_threshold, queue_threshold = config.auto_threshold, config.queue_threshold
     find = clusters.find
-    candidates = compared = 0
+    candidates = compared = generic_held_back = 0
+    gate_generic = config.generic_titles_need_location
     report("block", 0, total)
     for i, j in iter_candidate_pairs(prepared, max_block=config.max_block, window=config.window):
         candidates += 1
@@ -374,6 +388,14 @@ def _deduplicate(
         compared += 1
         score = score_pair(prepared[i], prepared[j], queue_threshold)
         if score >= auto_threshold:
+            if (
+                gate_generic
+                and needs_location(prepared[i], prepared[j])
+                and not location_agrees(prepared[i], prepared[j])
+            ):
+                doubtful.append((score, i, j))
+                generic_held_back += 1
+                continue
             auto.append((score, i, j))
         elif score >= queue_threshold:
             doubtful.append((score, i, j))
@@ -464,6 +486,7 @@ def _deduplicate(
         compared_pairs=compared,
         held_back_merges=held_back,
         queue_trimmed=trimmed,
+        generic_held_back=generic_held_back,
     )
     return DedupResult(
         clusters=tuple(result_clusters),

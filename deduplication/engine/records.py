@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from deduplication.engine.generic import is_generic_title
 from deduplication.engine.normalise import (
     AuthorKey,
     PageRange,
@@ -69,11 +70,14 @@ class PreparedRecord:
     doi: str | None
     pmid: str | None
     is_new: bool
+    #: The title names a kind of item ("Editorial", "Reply"), see ``generic.py``.
+    generic_title: bool = False
 
 
 def prepare_record(record: DedupRecord, index: int, *, is_new: bool = True) -> PreparedRecord:
     """Normalise every field of ``record`` once; ``index`` is its position in the run."""
     title = normalise_title(record.title)
+    journal = journal_tokens(record.journal)
     # A bare string (hand entry, an old import) would otherwise be read letter by letter.
     names = record.authors
     authors = author_keys([names] if isinstance(names, str) else names)
@@ -85,7 +89,7 @@ def prepare_record(record: DedupRecord, index: int, *, is_new: bool = True) -> P
         authors=authors,
         surnames=frozenset(a.last for a in authors),
         year=normalise_year(record.year),
-        journal=journal_tokens(record.journal),
+        journal=journal,
         # ISSNs hide in the ISBN field too (ASySD's test set, EndNote's "SN" tag).
         issns=frozenset(
             f"{a}-{b.lower()}" for a, b in _ISSN.findall(f"{record.issn or ''} {record.isbn or ''}")
@@ -96,4 +100,5 @@ def prepare_record(record: DedupRecord, index: int, *, is_new: bool = True) -> P
         doi=normalise_doi(record.doi),
         pmid=normalise_pmid(record.pmid),
         is_new=is_new,
+        generic_title=is_generic_title(title, journal),
     )

@@ -18,7 +18,14 @@ from rapidfuzz import fuzz
 from deduplication.engine.normalise import journal_similarity, normalise_text, pages_match
 from deduplication.engine.records import DedupRecord, PreparedRecord
 
-__all__ = ["FieldComparison", "compare_fields", "score_pair", "title_similarity"]
+__all__ = [
+    "FieldComparison",
+    "compare_fields",
+    "location_agrees",
+    "needs_location",
+    "score_pair",
+    "title_similarity",
+]
 
 FieldStatus = Literal["same", "similar", "different", "missing"]
 
@@ -159,6 +166,28 @@ def score_pair(a: PreparedRecord, b: PreparedRecord, floor: float | None = None)
         score -= 1.0
 
     return score
+
+
+def needs_location(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Whether the pair's title cannot carry an automatic merge: either title is generic.
+
+    A generic title ("Editorial", "Reply", "In this issue", see ``generic.py``) recurs in issue
+    after issue of one journal, so title, authors (the same editor), journal and year may all
+    agree between two different items.
+    """
+    return a.generic_title or b.generic_title
+
+
+def location_agrees(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Whether the pair is pinned to one item: the same DOI or PMID, or the same place in the
+    journal (volume and first page both given and agreeing, issues not contradicting)."""
+    if a.doi and a.doi == b.doi:
+        return True
+    if a.pmid and a.pmid == b.pmid:
+        return True
+    if not (a.volume and a.volume == b.volume and pages_match(a.pages, b.pages)):
+        return False
+    return not (a.issue and b.issue and a.issue != b.issue)
 
 
 # --------------------------------------------------------------------------------------------
