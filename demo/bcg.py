@@ -145,4 +145,12 @@ def demo_bcg_build(people: dict) -> Review:
         extraction.consensus_save(actor=lead, review=review, study=study, picks=picks, finish=True)
     extraction.snapshot_finalise(actor=lead, review=review)
     assert Study.objects.filter(review=review).count() == len(rows)
+    # Risk of bias (RoB 2) of the 13 trials, grounded in dat.bcg's allocation (issue 17).
+    from demo.bcg_rob import demo_bcg_rob
+
+    demo_bcg_rob(review, people, rows)
+    # Synthesis last: it reads the snapshot and the risk-of-bias judgements (issue 18).
+    from demo.bcg_synthesis import demo_bcg_synthesis
+
+    demo_bcg_synthesis(review, people)
     return review

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from extraction import api
+from extraction.rob.api_urls import urlpatterns as rob_urlpatterns
 
 urlpatterns = [
     path("studies/", api.StudyListAPI.as_view(), name="api-studies"),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("snapshots/<int:pk>/", api.SnapshotDetailAPI.as_view(), name="api-extraction-snapshot"),
     path("export/", api.ExportAPI.as_view(), name="api-extraction-export"),
     path("import/", api.ImportAPI.as_view(), name="api-extraction-import"),
+    *rob_urlpatterns,
 ]

@@ -195,3 +195,8 @@ class ExtractionSnapshot(models.Model):
         from extraction.selectors import snapshot_is_stale
 
         return snapshot_is_stale(self)
+
+
+# Django finds an app's models through this module, so the risk-of-bias models are imported
+# here, last; they live with the rest of risk of bias in ``extraction/rob/``.
+from extraction.rob.models import RobAssessment, RobSettings  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from extraction import views
+from extraction.rob.urls import urlpatterns as rob_urlpatterns
 
 app_name = "extraction"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("snapshots/<int:pk>/", views.snapshot, name="snapshot"),
     path("export/", views.export, name="export"),
     path("import/", views.import_data, name="import"),
+    *rob_urlpatterns,
 ]

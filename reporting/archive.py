@@ -125,10 +125,20 @@ ARCHIVED: list[ArchivedModel] = [
     _by_review("extraction.formversion"),
     _by_review("extraction.extraction"),
     _by_review("extraction.extractionsnapshot"),
+    _by_review("extraction.robsettings"),
+    _by_review("extraction.robassessment"),
+    _by_review("synthesis.analysis"),
+    _by_review("synthesis.analysisresult"),
 ]
 # Invitations are open links to join this site's copy of the review (their token is a secret
 # of the site that sent them): they do not travel with the review.
-NOT_ARCHIVED: set[str] = {"reviews.invitation"}
+# A synthesis figure is drawn again from its stored result when first asked for.
+# Ranking features are term counts of the records, rebuilt from them by the next retrain.
+NOT_ARCHIVED: set[str] = {
+    "reviews.invitation",
+    "synthesis.analysisfigure",
+    "screening.rankingfeatures",
+}
 
 USER_FIELDS = ("username", "email", "first_name", "last_name")
 #: People one archive may name (data/users.jsonl): the import page asks about each of them.

@@ -79,6 +79,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "settings": (Role.LEAD,),
     "audit": (Role.LEAD,),
     "team_manage": (Role.LEAD,),
+    "rob_settings": (Role.LEAD,),
+    # Synthesis: defining and editing analyses (synthesis.constants.ANALYSIS_ROLES).
+    "synthesis_define": (Role.STATISTICIAN,),
 }
 
 

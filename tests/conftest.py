@@ -27,8 +27,8 @@ def require_service(available: bool, reason: str, *, service: str) -> None:
     """Skip with ``reason`` unless ``available``; fail instead where the run requires it.
 
     ``EVIDENT_REQUIRE_SERVICES`` is a comma-separated list of services (``browser``,
-    ``postgres``, ``worker``) that the current run provides; ``.ci/run`` sets it, so under CI a
-    missing service is a failure, never a quiet skip.
+    ``postgres``, ``worker``, ``rscript``: R with metafor) that the current run provides;
+    ``.ci/run`` sets it, so under CI a missing service is a failure, never a quiet skip.
     """
     if available:
         return

@@ -257,6 +257,9 @@ SPECTACULAR_SETTINGS = {
         "RankingModeEnum": "screening.prioritisation.models.RankingMode",
         "PrismaBoxEnum": "reporting.prisma.Box",
         "PrismaTemplateEnum": "reporting.prisma.Template",
+        "StudyFilterOpEnum": "synthesis.constants.FILTER_OPS",
+        "RobToolEnum": "extraction.rob.models.RobTool",
+        "StudyStatusEnum": ["not started", "in progress", "done", "consensus"],
     },
 }
 

@@ -114,6 +114,7 @@ def _ids(review) -> dict[str, list[int]]:
     ids["extraction/studies"] = list(
         Study.objects.filter(review=review).values_list("pk", flat=True)
     ) or [Study.objects.create(review=review, label="Contract 2020").pk]
+    ids["extraction/rob/studies"] = ids["extraction/studies"]  # risk of bias, by study
     # Finalised extraction snapshots (one made when the demo has none yet).
     ids["extraction/snapshots"] = list(
         ExtractionSnapshot.objects.filter(review=review).values_list("pk", flat=True)
@@ -122,6 +123,13 @@ def _ids(review) -> dict[str, list[int]]:
             review=review, number=1, content={"studies": [], "left_out": []}, sha256="0" * 64
         ).pk
     ]
+    # Synthesis: an analysis with a stored result and its finished run.
+    from tests.synthesis.app_world import sample_objects
+
+    synthesis = sample_objects(review)
+    ids["synthesis/analyses"] = [synthesis["analysis"]]
+    ids["synthesis/results"] = [synthesis["analysis_result"]]
+    ids["synthesis/runs"] = [synthesis["analysis_run"]]
     for segment, stage in STAGE_SEGMENT.items():
         items = ScreeningItem.objects.filter(review=review, stage=stage)
         ids[f"{segment}/items"] = list(items.values_list("pk", flat=True)[:50])

@@ -209,6 +209,11 @@ def build_world() -> World:
         world.objects[slug]["study"] = Study.objects.create(review=of, label="Walked 2020").pk
         world.objects[slug]["extraction_snapshot"] = _snapshot(of)
     _extractions(review, lead, a, b, world.objects["exercise"]["study"])
+    _rob_assessment(review, b, world.objects["exercise"]["study"])
+    for slug, of in (("exercise", review), ("elsewhere", other)):  # a synthesis analysis
+        from tests.synthesis.app_world import sample_objects
+
+        world.objects[slug] |= sample_objects(of)
     return world
 
 
@@ -220,6 +225,23 @@ def _snapshot(review: Review) -> int:
     return ExtractionSnapshot.objects.create(
         review=review, number=1, content=empty, sha256="0" * 64
     ).pk
+
+
+def _rob_assessment(review: Review, b, study_pk: int) -> None:
+    """B's risk-of-bias assessment of the walked study, not done: A must never read it (its
+    support text holds a B marker)."""
+    from extraction.rob.models import RobAssessment
+
+    RobAssessment.objects.create(
+        review=review,
+        study_id=study_pk,
+        assessor=b,
+        tool="rob2",
+        d2_variant="assignment",
+        answers={"D1": {"1.1": "Y", "1.2": "Y", "1.3": "N"}},
+        support={"D1": {"1.1": B_EXTRACTION + " risk of bias"}},
+        domains={"D1": {"proposed": "Low", "judgement": "Low", "justification": ""}},
+    )
 
 
 def _extractions(review: Review, lead, a, b, study_pk: int) -> None:

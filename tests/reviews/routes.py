@@ -53,6 +53,15 @@ def _extraction_snapshot(review) -> int:
     return snap.pk
 
 
+def _synthesis(kind: str) -> Callable:
+    def find(review) -> int:
+        from tests.synthesis.app_world import sample_objects
+
+        return sample_objects(review)[kind]
+
+    return find
+
+
 SAMPLE_OBJECTS: dict[str, Callable] = {
     # url name -> how to find an object of the review for the route's ``pk``
     "reviews:team_remove": lambda review: Membership.objects.filter(review=review).first().pk,
@@ -111,16 +120,49 @@ SAMPLE_OBJECTS: dict[str, Callable] = {
     "extraction:fulltext": _study,
     "api-extractions": _study,
     "api-extraction-done": _study,
+    "extraction:rob_assess": _study,
+    "extraction:rob_done": _study,
+    "extraction:rob_compare": _study,
+    "api-rob-assessments": _study,
+    "api-rob-done": _study,
+    "api-rob-comparison": _study,
+    "api-rob-consensus": _study,
     "api-study-comparison": _study,
     "api-study-consensus": _study,
     "api-study-effects": _study,
     "extraction:snapshot": _extraction_snapshot,
     "api-extraction-snapshot": _extraction_snapshot,
+    **{
+        name: _synthesis(kind)
+        for kind, names in {
+            "analysis": [
+                "synthesis:analysis",
+                "synthesis:analysis_edit",
+                "synthesis:analysis_delete",
+                "synthesis:analysis_run",
+                "api-synthesis-analysis",
+                "api-synthesis-run-start",
+                "api-synthesis-results",
+            ],
+            "analysis_run": ["synthesis:run", "api-synthesis-run"],
+            "analysis_result": [
+                "synthesis:result",
+                "synthesis:result_export",
+                "synthesis:figure",
+                "api-synthesis-result",
+                "api-synthesis-result-export",
+                "api-synthesis-result-figure",
+            ],
+        }.items()
+        for name in names
+    },
 }
 
 # Route parameters other than the review and an object id, with a value that exists.
 OTHER_KWARGS = {
     "<str:fmt>": "svg",
+    "<str:rob_figure>": "summary",  # a risk-of-bias figure
+    "<str:figure>": "forest",  # a synthesis result's figure
     "<str:name>": "included-csv",
     "<str:token>": "no-such-invitation",  # an invitation's link (no invitation has it)
 }

@@ -281,6 +281,48 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     # message on the page, 400 on the API).
     "extraction:import": rule(get=read(), post=write(LEAD, {302})),
     "api-extraction-import": rule(post=write(LEAD, {400})),
+    # Risk of bias (issue 17): members read (those who do not assess: the finished consensus
+    # only); extractors and leads assess (the world's reviewer A is no extractor: 403); the
+    # settings are a lead's. The world has no assessment: the lead's empty writes save an empty
+    # assessment (200/302) or are refused with a message (302 on pages, 400 on the API); no
+    # finished consensus, so no consensus to read and no figure (404).
+    "extraction:rob": rule(get=read()),
+    "extraction:rob_settings": rule(get=read(LEAD), post=write(LEAD, {302})),
+    "extraction:rob_assess": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:rob_done": rule(post=write(LEAD, {302})),
+    "extraction:rob_compare": rule(get=read(), post=write(LEAD, {302})),
+    "extraction:rob_export": rule(get=read()),
+    "extraction:rob_figures": rule(get=read()),
+    "extraction:rob_figure": rule(get=read(ok={404})),
+    "api-rob-settings": rule(get=read(), put=write(LEAD, {400})),
+    "api-rob-overview": rule(get=read()),
+    "api-rob-assessments": rule(get=read(), put=write(LEAD, {200})),
+    "api-rob-done": rule(post=write(LEAD, {400})),
+    "api-rob-comparison": rule(get=read()),
+    "api-rob-consensus": rule(get=read(ok={404}), post=write(LEAD, {400})),
+    "api-rob-export": rule(get=read()),
+    "api-rob-figure": rule(get=read(ok={404})),
+    # Synthesis: members read analyses, runs, results, figures and exports; statisticians and
+    # leads define, edit, delete and run (an empty definition: the form again, 400 on the API;
+    # the sample analysis's run fails on the world's empty snapshot, visibly, after the 302).
+    "synthesis:analyses": rule(get=read()),
+    "synthesis:analysis_new": rule(get=read(LEAD), post=write(LEAD, {200})),
+    "synthesis:analysis": rule(get=read()),
+    "synthesis:analysis_edit": rule(get=read(LEAD), post=write(LEAD, {200})),
+    "synthesis:analysis_delete": rule(post=write(LEAD, {302})),
+    "synthesis:analysis_run": rule(post=write(LEAD, {302})),
+    "synthesis:run": rule(get=read()),
+    "synthesis:result": rule(get=read()),
+    "synthesis:result_export": rule(get=read()),
+    "synthesis:figure": rule(get=read()),
+    "api-synthesis-analyses": rule(get=read(), post=write(LEAD, {400})),
+    "api-synthesis-analysis": rule(get=read(), put=write(LEAD, {400}), delete=write(LEAD, {204})),
+    "api-synthesis-run-start": rule(post=write(LEAD, {202})),
+    "api-synthesis-results": rule(get=read()),
+    "api-synthesis-run": rule(get=read()),
+    "api-synthesis-result": rule(get=read()),
+    "api-synthesis-result-export": rule(get=read()),
+    "api-synthesis-result-figure": rule(get=read()),
 }
 
 for _stage in ("ta", "ft"):
@@ -356,11 +398,33 @@ OBJECT_OF = {
     "extraction:fulltext": "study",
     "api-extractions": "study",
     "api-extraction-done": "study",
+    "extraction:rob_assess": "study",
+    "extraction:rob_done": "study",
+    "extraction:rob_compare": "study",
+    "api-rob-assessments": "study",
+    "api-rob-done": "study",
+    "api-rob-comparison": "study",
+    "api-rob-consensus": "study",
     "api-study-comparison": "study",
     "api-study-consensus": "study",
     "api-study-effects": "study",
     "extraction:snapshot": "extraction_snapshot",
     "api-extraction-snapshot": "extraction_snapshot",
+    "synthesis:analysis": "analysis",
+    "synthesis:analysis_edit": "analysis",
+    "synthesis:analysis_delete": "analysis",
+    "synthesis:analysis_run": "analysis",
+    "synthesis:run": "analysis_run",
+    "synthesis:result": "analysis_result",
+    "synthesis:result_export": "analysis_result",
+    "synthesis:figure": "analysis_result",
+    "api-synthesis-analysis": "analysis",
+    "api-synthesis-run-start": "analysis",
+    "api-synthesis-results": "analysis",
+    "api-synthesis-run": "analysis_run",
+    "api-synthesis-result": "analysis_result",
+    "api-synthesis-result-export": "analysis_result",
+    "api-synthesis-result-figure": "analysis_result",
 }
 
 
