@@ -22,3 +22,9 @@ def clean_input_text(value: Any, *, field: str, max_length: int, required: bool 
     if len(cleaned) > max_length:
         raise ValidationError({field: f"At most {max_length} characters (got {len(cleaned)})."})
     return cleaned
+
+
+def is_digits(value: str) -> bool:
+    """``value`` is one or more ASCII digits, so ``int(value)`` works. ``str.isdigit`` is true
+    for superscripts and other Unicode digits (``"³".isdigit()``) that ``int`` refuses."""
+    return value.isascii() and value.isdigit()

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from core.text import is_digits
+
 MAX_LENGTH = 500
 MAX_TERMS = 30
 MAX_DEPTH = 8
@@ -280,7 +282,7 @@ class _Parser:
             return _year(text)
         if fld == "pmid":
             digits = "".join(_WORD.findall(text))
-            if not digits.isdigit():
+            if not is_digits(digits):
                 raise QueryError(f"pmid: needs a PubMed id (digits), not “{text[:40]}”.")
             return Exact("pmid", value=digits)
         if fld == "doi":

@@ -57,6 +57,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.stored_files import atomic_with_files, track
+from core.text import is_digits
 from reviews.constants import Role
 from reviews.models import Membership, Review, slug_validator
 from reviews.services import RESERVED_SLUGS, user_find
@@ -351,7 +352,7 @@ def _row_out(row, model, local, people: _ExportPeople, zf, manifest) -> dict[str
     if spec_label == "reviews.auditevent":
         # The object an event names, as an archive reference where the archive holds it.
         target = row.object_type
-        if target in local and row.object_id.isdigit() and int(row.object_id) in local[target]:
+        if target in local and is_digits(row.object_id) and int(row.object_id) in local[target]:
             out["object_id"] = {"local": local[target][int(row.object_id)]}
     return out
 

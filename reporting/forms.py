@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from core.text import is_digits
+
 
 class PrismaEntryForm(forms.Form):
     is_update = forms.BooleanField(
@@ -44,7 +46,7 @@ class PrismaEntryForm(forms.Form):
             if not line.strip():
                 continue
             reason, _, count = line.rpartition(",")
-            if not reason.strip() or not count.strip().isdigit():
+            if not reason.strip() or not is_digits(count.strip()):
                 raise forms.ValidationError(f"Line {n}: write “reason, number”.")
             rows.append([reason.strip()[:200], int(count)])
         return rows

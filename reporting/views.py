@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import figures
 from core.forms import apply_errors
+from core.text import is_digits
 from identification import rounds
 from identification import selectors as record_selectors
 from identification.forms import record_filters
@@ -29,7 +30,7 @@ def round_asked(request, review) -> int | None:
     value = request.GET.get("round", "")
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= rounds.current_round_number(review):
+    if not is_digits(value) or not 1 <= int(value) <= rounds.current_round_number(review):
         raise Http404("This review has no such round.")
     return int(value)
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from core.pagination import LimitOffsetPagination
 from core.schema import AutoSchema
+from core.text import is_digits
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
 from reviews.models import Review
@@ -126,7 +127,7 @@ class NextRecordAPI(_StageAPI):
     @extend_schema(responses=ItemEnvelopeSerializer)
     def get(self, request, slug, stage):
         review = self.get_review()
-        exclude = [p for p in request.query_params.get("exclude", "").split(",") if p.isdigit()]
+        exclude = [p for p in request.query_params.get("exclude", "").split(",") if is_digits(p)]
         item = services.assignment_next(
             user=request.user, review=review, stage=stage, exclude=exclude[:10]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from core.text import is_digits
 from screening.constants import (
     MAX_KEYWORDS,
     MAX_NOTE,
@@ -30,7 +31,7 @@ class VoteForm(forms.Form):
         ids = []
         for part in (self.cleaned_data.get("upcoming") or "").split(","):
             part = part.strip()
-            if part.isdigit() and len(part) < 19:
+            if is_digits(part) and len(part) < 19:
                 ids.append(int(part))
         return ids[:10]
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import apply_errors
 from core.htmx import is_htmx
+from core.text import is_digits
 from identification.rounds import record_rounds
 from reviews.access import has_role, require_role, review_for_user, scoped_get
 from reviews.constants import Role
@@ -193,7 +194,7 @@ def screen(request, slug: str, stage: str):
 def next_record(request, slug: str, stage: str):
     """The next record as a fragment (claimed for the reviewer); ``?exclude=`` those on screen."""
     review = review_for_user(user=request.user, slug=slug)
-    exclude = [p for p in request.GET.get("exclude", "").split(",") if p.strip().isdigit()]
+    exclude = [p for p in request.GET.get("exclude", "").split(",") if is_digits(p.strip())]
     item = services.assignment_next(
         user=request.user, review=review, stage=stage, exclude=exclude[:10]
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.text import is_digits
 from extraction.rob.models import RobAssessment, RobSettings, RobTool
 from reviews.models import Review
 
@@ -329,7 +330,7 @@ def comparison(a: RobAssessment, b: RobAssessment, tool: dict) -> list[dict]:
 
 
 def _question_order(qid: str):
-    return [int(p) if p.isdigit() else 0 for p in qid.split(".")]
+    return [int(p) if is_digits(p) else 0 for p in qid.split(".")]
 
 
 def table_rows(review: Review) -> list[dict]:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from core.htmx import is_htmx
+from core.text import is_digits
 from reviews.access import review_for_user, scoped_get
 from reviews.models import Review
 from screening import services
@@ -95,7 +96,7 @@ def report_not_retrieved(request, slug: str, pk: int):
             user=request.user,
             review=review,
             stage=Stage.FULL_TEXT,
-            exclude=[upcoming] if upcoming.isdigit() else [],
+            exclude=[upcoming] if is_digits(upcoming) else [],
         )
         return _fragment(request, review, Stage.FULL_TEXT, nxt)
     return _after_report(request, review, item, errors)

@@ -156,6 +156,11 @@ def test_the_pages_and_api_show_the_rounds(two_rounds, lead, reviewer_a, outside
     assert page.status_code == 200 and "Round 2" in page.content.decode()
     assert viewer.get(f"/reviews/{slug}/prisma/?round=9").status_code == 404
     assert viewer.get(f"/reviews/{slug}/prisma/?round=x").status_code == 404
+    # A Unicode digit that str.isdigit accepts and int() refuses (found by the API contract
+    # test as a 500): a 404 like any other round the review lacks.
+    for odd in ("³", "٣", "²1"):
+        assert viewer.get(f"/reviews/{slug}/prisma/?round={odd}").status_code == 404
+        assert viewer.get(f"/api/reviews/{slug}/prisma.pdf?round={odd}").status_code == 404
     csv_text = viewer.get(f"/reviews/{slug}/prisma.csv").content.decode()
     assert "previous_studies" in csv_text
     log = viewer.get(f"/reviews/{slug}/rounds/changelog/")
