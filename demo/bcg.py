@@ -153,4 +153,12 @@ def demo_bcg_build(people: dict) -> Review:
     from demo.bcg_synthesis import demo_bcg_synthesis
 
     demo_bcg_synthesis(review, people)
+    # Narrative synthesis of the trials grouped by allocation method (issue 22).
+    from demo.bcg_narrative import demo_bcg_narrative
+
+    demo_bcg_narrative(review, people)
+    # The summary of findings with GRADE, from the main analysis's result (issue 19).
+    from demo.bcg_sof import demo_bcg_sof
+
+    demo_bcg_sof(review, people)
     return review

@@ -130,6 +130,11 @@ ARCHIVED: list[ArchivedModel] = [
     _by_review("extraction.robassessment"),
     _by_review("synthesis.analysis"),
     _by_review("synthesis.analysisresult"),
+    _by_review("synthesis.narrativesynthesis"),
+    _by_review("synthesis.narrativedirection"),
+    _by_review("synthesis.softable"),
+    _by_review("synthesis.sofrow"),
+    _by_review("synthesis.sofjudgement"),
 ]
 # Invitations are open links to join this site's copy of the review (their token is a secret
 # of the site that sent them): they do not travel with the review.

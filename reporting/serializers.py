@@ -186,10 +186,24 @@ def entry_data(entry) -> dict[str, Any]:
     return data
 
 
+class RoundAnalysisPointSerializer(serializers.Serializer):
+    """An analysis's main model at one moment (``synthesis.selectors.round_analyses``)."""
+
+    estimate = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    tau2 = serializers.FloatField(allow_null=True)
+    k = serializers.IntegerField(allow_null=True)
+    snapshot = serializers.IntegerField(allow_null=True)
+
+
 class RoundAnalysisSerializer(serializers.Serializer):
+    """How an analysis changed with the round: before it opened and during it (None: no result
+    then; the estimates on the analysis scale, log for OR and RR)."""
+
     name = serializers.CharField()
-    before = serializers.DictField(child=serializers.FloatField(allow_null=True))
-    after = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    before = RoundAnalysisPointSerializer(allow_null=True)
+    after = RoundAnalysisPointSerializer(allow_null=True)
 
 
 class RoundChangeSerializer(serializers.Serializer):

@@ -339,4 +339,8 @@ class Resolution(models.Model):
 # Django finds an app's models through this module, so the full-text model is imported here,
 # last; it lives with the rest of full-text assessment in ``screening/fulltext/``.
 from screening.fulltext.models import FullTextReport  # noqa: E402, F401
-from screening.prioritisation.models import RankingModel, StopDecision  # noqa: E402, F401
+from screening.prioritisation.models import (  # noqa: E402, F401
+    RankingFeatures,
+    RankingModel,
+    StopDecision,
+)

@@ -1,6 +1,6 @@
 """The synthesis API, under ``api/reviews/<slug>/synthesis/``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from synthesis import api
 
@@ -21,4 +21,6 @@ urlpatterns = [
         api.ResultFigureAPI.as_view(),
         name="api-synthesis-result-figure",
     ),
+    path("sof/", include("synthesis.sof.api_urls")),  # issue 19
+    path("narrative/", include("synthesis.narrative.api_urls")),  # issue 22
 ]

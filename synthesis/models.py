@@ -110,3 +110,7 @@ class AnalysisFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.fmt} of result {self.result_id}"
+
+
+from synthesis.narrative.models import NarrativeDirection, NarrativeSynthesis  # noqa: E402, F401
+from synthesis.sof.models import SofJudgement, SofRow, SofTable  # noqa: E402, F401  (issue 19)

@@ -411,9 +411,47 @@ def _spec_sensitivity(spec: dict) -> list[str]:
 
 
 def round_analyses(review: Review, round_number: int, **_: Any) -> list[dict[str, Any]]:
-    """``identification.hooks.round_analyses``: results are tied to extraction snapshots, not
-    to update rounds, so there is no honest before/after per round to give."""
-    return []
+    """``identification.hooks.round_analyses``: how each analysis changed with round ``N``.
+
+    A result belongs to the round during which it was computed (between the round's opening and
+    the next round's). *Before* is the analysis's newest result computed before round N opened,
+    *after* its newest result computed during round N; either is None when there is none (round
+    1 has no before; an update whose analyses were not rerun yet has no after). Estimates are on
+    the analysis scale (log for OR and RR), as the results' tables give them.
+    """
+    from identification.models import Round
+
+    opened = dict(Round.objects.filter(review=review).values_list("number", "created_at"))
+    start = opened.get(round_number) if round_number > 1 else None
+    if round_number > 1 and start is None:
+        return []
+    end = opened.get(round_number + 1)
+
+    def point(result: AnalysisResult | None) -> dict[str, Any] | None:
+        if result is None:
+            return None
+        main = (result.results or {}).get("main") or {}
+        return {
+            "estimate": main.get("estimate"),
+            "ci_low": main.get("ci_lb"),
+            "ci_high": main.get("ci_ub"),
+            "tau2": main.get("tau2"),
+            "k": main.get("k"),
+            "snapshot": result.snapshot_number,
+        }
+
+    out = []
+    for analysis in Analysis.objects.filter(review=review).order_by("name"):
+        results = AnalysisResult.objects.filter(analysis=analysis).order_by("-created_at", "-pk")
+        before = results.filter(created_at__lt=start).first() if start else None
+        during = results.filter(created_at__gte=start) if start else results
+        if end is not None:
+            during = during.filter(created_at__lt=end)
+        after = during.first()
+        if before is None and after is None:
+            continue
+        out.append({"name": analysis.name, "before": point(before), "after": point(after)})
+    return out
 
 
 # --- Results for people ----------------------------------------------------------------------

@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "StudyFilterOpEnum": "synthesis.constants.FILTER_OPS",
         "RobToolEnum": "extraction.rob.models.RobTool",
         "StudyStatusEnum": ["not started", "in progress", "done", "consensus"],
+        "EffectDirectionEnum": "synthesis.narrative.models.DIRECTION_CHOICES",
     },
 }
 

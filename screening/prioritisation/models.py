@@ -39,6 +39,31 @@ class RankingModel(models.Model):
         return f"Ranking model of {self.review}"
 
 
+class RankingFeatures(models.Model):
+    """The term counts of a review's title/abstract records (one row per item, by ascending
+    item id), the vocabulary and the TF-IDF matrix, built by a background job after each
+    import (``services.features_refresh``) so that retraining only fits and scores. Derived
+    from the records: never archived, rebuilt if lost."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="ranking_features")
+    item_ids = models.BinaryField(default=b"")  # int64, one per row, ascending
+    counts = models.BinaryField(default=b"")  # scipy.sparse.save_npz of the CSR counts
+    # The TF-IDF of those rows (features.weigh), ready for the retrain: save_npz of the CSR.
+    weighed = models.BinaryField(default=b"")
+    terms = models.BinaryField(default=b"")  # zlib of the terms, one per line, column order
+    rows = models.PositiveIntegerField(default=0)
+    columns = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(default=0)  # the last refresh
+    version = models.PositiveIntegerField(default=0)  # bumped at every write (process caches)
+
+    class Meta:
+        app_label = "screening"
+
+    def __str__(self) -> str:
+        return f"Ranking features of {self.review}"
+
+
 class StopDecision(models.Model):
     """A lead's decision to stop title/abstract screening, with the estimate and the reason."""
 

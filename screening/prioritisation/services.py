@@ -9,8 +9,10 @@ the queue's order nor the "why ranked high" terms can reveal an unsettled vote.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from scipy import sparse
 
 from core import jobs
 from core.audit import audit_record
@@ -33,7 +36,12 @@ from reviews.services import job_submit
 from screening.constants import ItemStatus, Stage
 from screening.models import ScreeningItem
 from screening.prioritisation.engine import features, model, stopping
-from screening.prioritisation.models import RankingMode, RankingModel, StopDecision
+from screening.prioritisation.models import (
+    RankingFeatures,
+    RankingMode,
+    RankingModel,
+    StopDecision,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,17 @@ RETRAIN_EVERY = 5
 WHY_KEPT = 500
 MAX_STOP_REASON = 2000
 
-_FEATURE_CACHE: dict[int, tuple[str, Any, list[str]]] = {}
+FEATURES_JOB = "screening_features"
+#: Records featurised per database read (their texts are held in memory meanwhile).
+FEATURE_CHUNK = 20_000
+
+#: Per process, the last stores read and matrices weighed (a worker retrains the same reviews
+#: again and again): review id -> (store version, item ids, counts, TF-IDF, terms) and
+#: review id -> (store version, digest of the rows' item ids, TF-IDF matrix). Bounded: the
+#: two most recent reviews.
+_STORES: dict[int, tuple[int, np.ndarray, Any, Any, list[str] | bytes]] = {}
+_WEIGHED: dict[int, tuple[int, str, Any]] = {}
+_KEPT = 2
 
 
 def ranking_state(review: Review) -> RankingModel:
@@ -53,10 +71,16 @@ def ranking_state(review: Review) -> RankingModel:
     return state or RankingModel(review=review)
 
 
+def _remember(cache: dict, key: int, value) -> None:
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > _KEPT:
+        cache.pop(next(iter(cache)))
+
+
 @dataclass
 class _Items:
     ids: np.ndarray
-    texts: list[str]
     labels: np.ndarray  # 1 included, 0 excluded, -1 not settled
 
 
@@ -65,29 +89,141 @@ def _items(review: Review) -> _Items:
         ScreeningItem.objects.primary(review)
         .filter(stage=Stage.TITLE_ABSTRACT)
         .order_by("pk")
-        .values_list("pk", "status", "record__title", "record__abstract", "record__keywords")
+        .values_list("pk", "status")
     )
     label = {ItemStatus.INCLUDED: 1, ItemStatus.EXCLUDED: 0}
     return _Items(
         ids=np.asarray([r[0] for r in rows], dtype=np.int64),
-        texts=[
-            features.record_text(r[2], r[3], " ".join(r[4]) if isinstance(r[4], list) else "")
-            for r in rows
-        ],
         labels=np.asarray([label.get(r[1], -1) for r in rows], dtype=int),
     )
 
 
-def _features(review: Review, items: _Items):
-    """The review's TF-IDF matrix, kept in this process while its records stay the same."""
-    digest = hashlib.sha256(items.ids.tobytes()).hexdigest()
-    cached = _FEATURE_CACHE.get(review.pk)
-    if cached and cached[0] == digest:
-        return cached[1], cached[2]
-    matrix, terms = features.featurize(items.texts)
-    _FEATURE_CACHE.clear()  # one review at a time: bounded memory
-    _FEATURE_CACHE[review.pk] = (digest, matrix, terms)
-    return matrix, terms
+def _texts(review: Review, ids: np.ndarray) -> list[str]:
+    """The ranked text of the items ``ids`` (ascending), read in chunks."""
+    out: list[str] = []
+    for start in range(0, len(ids), FEATURE_CHUNK):
+        chunk = [int(i) for i in ids[start : start + FEATURE_CHUNK]]
+        rows = (
+            ScreeningItem.objects.filter(review=review, pk__in=chunk)
+            .order_by("pk")
+            .values_list("record__title", "record__abstract", "record__keywords")
+        )
+        out.extend(
+            features.record_text(t, a, " ".join(k) if isinstance(k, list) else "")
+            for t, a, k in rows
+        )
+    return out
+
+
+def _load(store: RankingFeatures) -> tuple[np.ndarray, Any, Any, list[str] | bytes]:
+    """The store's item ids, counts, TF-IDF matrix and terms (the terms maybe still
+    compressed: only the "why ranked high" terms need them, see :func:`_terms`), from this
+    process's cache if current."""
+    cached = _STORES.get(store.review_id)
+    if cached and cached[0] == store.version:
+        return cached[1], cached[2], cached[3], cached[4]
+    full = RankingFeatures.objects.get(pk=store.pk)
+    if not full.rows:
+        empty = sparse.csr_matrix((0, 0))
+        return np.asarray([], dtype=np.int64), empty, empty, []
+    ids = np.frombuffer(bytes(full.item_ids), dtype=np.int64)
+    counts = sparse.load_npz(io.BytesIO(bytes(full.counts))).tocsr()
+    weighed = sparse.load_npz(io.BytesIO(bytes(full.weighed))).tocsr()
+    terms = bytes(full.terms)
+    _remember(_STORES, store.review_id, (full.version, ids, counts, weighed, terms))
+    return ids, counts, weighed, terms
+
+
+def _terms(review_id: int, version: int, terms: list[str] | bytes) -> list[str]:
+    if isinstance(terms, list):
+        return terms
+    text = zlib.decompress(terms).decode("utf-8") if terms else ""
+    decoded = text.split("\n") if text else []
+    cached = _STORES.get(review_id)
+    if cached and cached[0] == version:
+        _remember(_STORES, review_id, (*cached[:4], decoded))
+    return decoded
+
+
+def _npz(matrix) -> bytes:
+    buf = io.BytesIO()
+    sparse.save_npz(buf, matrix, compressed=False)
+    return buf.getvalue()
+
+
+def _store(store: RankingFeatures, ids, counts, terms: list[str], started: float) -> None:
+    weighed = features.weigh(counts)
+    store.item_ids = np.ascontiguousarray(ids, dtype=np.int64).tobytes()
+    store.counts = _npz(counts)
+    store.weighed = _npz(weighed)
+    store.terms = zlib.compress("\n".join(terms).encode("utf-8"), 1)
+    store.rows, store.columns = counts.shape
+    store.built_at = timezone.now()
+    store.seconds = round(time.perf_counter() - started, 3)
+    store.version += 1
+    store.save()
+    _remember(_STORES, store.review_id, (store.version, ids, counts, weighed, terms))
+
+
+def features_refresh(review: Review, ids: np.ndarray | None = None) -> dict[str, Any]:
+    """Bring the review's stored term counts up to date with its title/abstract items (or the
+    items ``ids``, ascending): the records not counted yet are tokenised and appended, the
+    rows of items gone are dropped. Only new records are read and tokenised, so a refresh
+    costs in proportion to what was imported. Run by the job that follows an import, and by a
+    retrain for the records it finds uncounted (an import whose job has not run yet)."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        store, _ = RankingFeatures.objects.select_for_update().get_or_create(review=review)
+        if ids is None:
+            ids = _items(review).ids
+        old_ids, counts, _, terms = _load(store)
+        terms = list(_terms(review.pk, store.version, terms))
+        missing = np.setdiff1d(ids, old_ids, assume_unique=True)
+        gone = np.setdiff1d(old_ids, ids, assume_unique=True)
+        if len(missing) == 0 and len(gone) == 0 and store.built_at is not None:
+            return {"featurised": 0, "dropped": 0, "records": len(old_ids), "seconds": 0.0}
+        if len(gone):
+            keep = np.flatnonzero(np.isin(old_ids, ids))
+            old_ids, counts = old_ids[keep], counts[keep]
+        new_counts, terms = features.count(_texts(review, missing), terms)
+        counts = sparse.vstack([features.pad_columns(counts, len(terms)), new_counts]).tocsr()
+        all_ids = np.concatenate([old_ids, missing])
+        if len(old_ids) and len(missing) and missing[0] < old_ids[-1]:
+            order = np.argsort(all_ids, kind="stable")
+            all_ids, counts = all_ids[order], counts[order]
+        _store(store, all_ids, counts, terms, started)
+    return {
+        "featurised": len(missing),
+        "dropped": len(gone),
+        "records": len(all_ids),
+        "seconds": store.seconds,
+    }
+
+
+def _features(review: Review, ids: np.ndarray) -> tuple[Any, list[str], int]:
+    """The TF-IDF matrix of the items ``ids`` (ascending), its terms, and how many records had
+    to be counted first (none once the job after their import has run). When the items are
+    those of the store (no import or merge since the job ran) its matrix is used as it is."""
+    lean = RankingFeatures.objects.defer("item_ids", "counts", "weighed", "terms")
+    store = lean.filter(review=review).first()
+    featurised = 0
+    if store is not None:
+        stored_ids, counts, weighed, terms = _load(store)
+    if store is None or not np.isin(ids, stored_ids, assume_unique=True).all():
+        featurised = features_refresh(review, ids)["featurised"]
+        store = lean.get(review=review)
+        stored_ids, counts, weighed, terms = _load(store)
+    if len(stored_ids) == len(ids) and np.array_equal(stored_ids, ids):
+        matrix = weighed
+    else:  # items gone since (merged as duplicates): the IDF of those that remain
+        digest = hashlib.sha256(ids.tobytes()).hexdigest()
+        cached = _WEIGHED.get(review.pk)
+        if cached and cached[0] == store.version and cached[1] == digest:
+            matrix = cached[2]
+        else:
+            matrix = features.weigh(counts[np.searchsorted(stored_ids, ids)])
+            _remember(_WEIGHED, review.pk, (store.version, digest, matrix))
+    return matrix, _terms(review.pk, store.version, terms), featurised
 
 
 def _write_priorities(ids: np.ndarray, order: np.ndarray) -> None:
@@ -100,20 +236,16 @@ def _write_priorities(ids: np.ndarray, order: np.ndarray) -> None:
     ScreeningItem.objects.bulk_update(objs, ["priority"], batch_size=2000)
 
 
-def _run_of_irrelevant(review: Review) -> int:
-    """Irrelevant records settled since the last relevant one (up to ``EXPLORE_AFTER``)."""
+def _settled_in_order(review: Review) -> np.ndarray:
+    """The settled title/abstract records' labels (1 included, 0 excluded) in the order they
+    settled: what the stopping test reads."""
     statuses = (
         ScreeningItem.objects.primary(review)
         .filter(stage=Stage.TITLE_ABSTRACT, status__in=[ItemStatus.INCLUDED, ItemStatus.EXCLUDED])
-        .order_by("-settled_at", "-pk")
-        .values_list("status", flat=True)[: model.EXPLORE_AFTER]
+        .order_by("settled_at", "pk")
+        .values_list("status", flat=True)
     )
-    run = 0
-    for status in statuses:
-        if status == ItemStatus.INCLUDED:
-            break
-        run += 1
-    return run
+    return np.asarray([1 if s == ItemStatus.INCLUDED else 0 for s in statuses], dtype=int)
 
 
 @transaction.atomic
@@ -128,17 +260,18 @@ def retrain(review: Review) -> dict[str, Any]:
     open_rows = np.flatnonzero(items.labels < 0)
     mode = state.mode
     trained = None
+    featurised = 0
     why: dict[str, list[str]] = {}
     if mode == RankingMode.MODEL:
         labelled = np.flatnonzero(items.labels >= 0)
         if len(labelled):
-            matrix, terms = _features(review, items)
+            matrix, terms, featurised = _features(review, items.ids)
             trained = model.train(matrix, labelled, items.labels[labelled], terms=terms)
         if trained is not None:
             rng = np.random.default_rng(review.pk)
             order = model.rank(
                 trained.scores(matrix), open_rows, rng=rng, offset=len(labelled),
-                dry=_run_of_irrelevant(review) >= model.EXPLORE_AFTER,
+                dry=model.exploring(_settled_in_order(review), len(items.ids)),
             )  # fmt: skip
             for row in order[:WHY_KEPT]:
                 terms_of = trained.why(matrix[int(row)])
@@ -172,6 +305,7 @@ def retrain(review: Review) -> dict[str, Any]:
         "irrelevant": state.irrelevant,
         "ranked": state.ranked,
         "seconds": state.seconds,
+        "featurised": featurised,
     }
 
 
@@ -193,6 +327,59 @@ def _present(result: dict[str, Any]) -> list:
 def retrain_job(job: Job, progress: jobs.ProgressFn) -> dict[str, Any]:
     progress(5, "Training the ranking model")
     return retrain(job.review)
+
+
+def _present_features(result: dict[str, Any]) -> list:
+    return [
+        Row("Records featurised", number(result.get("featurised", 0))),
+        Row("Records ready for ranking", number(result.get("records", 0))),
+        Row("Seconds", str(result.get("seconds", 0))),
+    ]
+
+
+@jobs.register(
+    FEATURES_JOB,
+    label="prepare new records for ranking",
+    roles=[Role.REVIEWER, Role.LEAD],
+    present=_present_features,
+)
+def features_job(job: Job, progress: jobs.ProgressFn) -> dict[str, Any]:
+    """Tokenise the records imported since the last run, so that the next retrain only fits
+    and scores; then re-rank, so that the new records take their place in the queue (if a
+    model was trained already)."""
+    progress(5, "Counting the terms of the new records")
+    result = features_refresh(job.review)
+    state = ranking_state(job.review)
+    if result["featurised"] and state.mode == RankingMode.MODEL and state.trained_at:
+        retrain_queue(review=job.review, actor=job.created_by)
+    return result
+
+
+def features_after_import(*, review: Review, actor) -> Job | None:
+    """Called by screening's receiver of ``records_imported``, inside the import's transaction:
+    queues the features job (it starts once the import has committed, never inside it), unless
+    one is queued already. Never raises: an import must not fail because of ranking."""
+    try:
+        with transaction.atomic():
+            if Job.objects.filter(
+                review=review, kind=FEATURES_JOB, status=JobStatus.QUEUED
+            ).exists():
+                return None
+            return job_submit(actor=actor, review=review, kind=FEATURES_JOB, params={})
+    except Exception:
+        log.exception("could not queue the ranking features of %s", review.pk)
+        return None
+
+
+def retrain_queue(*, review: Review, actor) -> Job | None:
+    """Queue a retrain now (new records to rank), unless one is queued or running."""
+    try:
+        if retrain_pending(review) or ranking_state(review).mode != RankingMode.MODEL:
+            return None
+        return job_submit(actor=actor, review=review, kind=JOB_KIND, params={})
+    except Exception:
+        log.exception("could not queue a retrain for %s", review.pk)
+        return None
 
 
 def retrain_pending(review: Review) -> bool:
@@ -300,16 +487,9 @@ def stopping_panel(
     recall = _clean_share(recall_target, field="recall_target", default=stopping.DEFAULT_RECALL)
     conf = _clean_share(confidence, field="confidence", default=stopping.DEFAULT_CONFIDENCE)
     run = _clean_run(consecutive)
-    qs = ScreeningItem.objects.primary(review).filter(stage=Stage.TITLE_ABSTRACT)
-    total = qs.count()
-    seen = [
-        1 if s == ItemStatus.INCLUDED else 0
-        for s in qs.filter(status__in=[ItemStatus.INCLUDED, ItemStatus.EXCLUDED])
-        .order_by("settled_at", "pk")
-        .values_list("status", flat=True)
-    ]
+    total = ScreeningItem.objects.primary(review).filter(stage=Stage.TITLE_ABSTRACT).count()
     return stopping.estimate(
-        np.asarray(seen, dtype=int), total, recall_target=recall, confidence=conf,
+        _settled_in_order(review), total, recall_target=recall, confidence=conf,
         consecutive_threshold=run,
     )  # fmt: skip
 

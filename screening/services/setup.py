@@ -72,6 +72,12 @@ def on_records_imported(
     if progress is not None:
         progress(99, "Adding the new records to screening")
     answer = {"added_to_screening": screening_prepare(review=review, actor=actor)}
+    if answer["added_to_screening"]:
+        # Their text features are built by a job once the import has committed, so that the
+        # next retrain only fits and scores (never inside the import: it does not wait).
+        from screening.prioritisation.services import features_after_import
+
+        features_after_import(review=review, actor=actor)
     number = batch.search.round_number if batch is not None else 1
     if number > 1:
         answer["earlier_round_copies"] = (

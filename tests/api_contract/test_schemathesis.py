@@ -130,6 +130,14 @@ def _ids(review) -> dict[str, list[int]]:
     ids["synthesis/analyses"] = [synthesis["analysis"]]
     ids["synthesis/results"] = [synthesis["analysis_result"]]
     ids["synthesis/runs"] = [synthesis["analysis_run"]]
+    # Narrative synthesis (issue 22): a sample with a direction set by hand.
+    from tests.synthesis.test_narrative_app_world import sample_narrative
+
+    ids["synthesis/narrative"] = [sample_narrative(review)]
+    # Summary of findings (issue 19): a table with one row on the sample analysis.
+    from tests.synthesis.sof_world import sof_sample
+
+    ids["synthesis/sof/rows"] = [sof_sample(review)["sof_row"]]
     for segment, stage in STAGE_SEGMENT.items():
         items = ScreeningItem.objects.filter(review=review, stage=stage)
         ids[f"{segment}/items"] = list(items.values_list("pk", flat=True)[:50])

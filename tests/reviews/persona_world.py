@@ -214,6 +214,13 @@ def build_world() -> World:
         from tests.synthesis.app_world import sample_objects
 
         world.objects[slug] |= sample_objects(of)
+        from tests.synthesis.sof_world import sof_sample
+
+        world.objects[slug] |= sof_sample(of)  # a summary-of-findings row
+    for slug, of in (("exercise", review), ("elsewhere", other)):  # a narrative synthesis
+        from tests.synthesis.test_narrative_app_world import sample_narrative
+
+        world.objects[slug]["narrative"] = sample_narrative(of)
     return world
 
 

@@ -53,6 +53,12 @@ def _extraction_snapshot(review) -> int:
     return snap.pk
 
 
+def _narrative(review) -> int:
+    from tests.synthesis.test_narrative_app_world import sample_narrative
+
+    return sample_narrative(review)
+
+
 def _synthesis(kind: str) -> Callable:
     def find(review) -> int:
         from tests.synthesis.app_world import sample_objects
@@ -60,6 +66,12 @@ def _synthesis(kind: str) -> Callable:
         return sample_objects(review)[kind]
 
     return find
+
+
+def _sof_row(review) -> int:
+    from tests.synthesis.sof_world import sof_sample
+
+    return sof_sample(review)["sof_row"]
 
 
 SAMPLE_OBJECTS: dict[str, Callable] = {
@@ -130,7 +142,31 @@ SAMPLE_OBJECTS: dict[str, Callable] = {
     "api-study-comparison": _study,
     "api-study-consensus": _study,
     "api-study-effects": _study,
+    **{
+        name: _sof_row
+        for name in (
+            "synthesis:sof_row",
+            "api-synthesis-sof-row",
+            "api-synthesis-sof-judge",
+            "api-synthesis-sof-statement",
+            "api-synthesis-sof-redraft",
+        )
+    },
     "extraction:snapshot": _extraction_snapshot,
+    "synthesis:narrative": _narrative,
+    "synthesis:narrative_edit": _narrative,
+    "synthesis:narrative_delete": _narrative,
+    "synthesis:narrative_direction": _narrative,
+    "synthesis:narrative_export": _narrative,
+    "synthesis:narrative_swim": _narrative,
+    "synthesis:narrative_swim_md": _narrative,
+    "synthesis:narrative_figure": _narrative,
+    "api-narrative": _narrative,
+    "api-narrative-results": _narrative,
+    "api-narrative-directions": _narrative,
+    "api-narrative-swim": _narrative,
+    "api-narrative-export": _narrative,
+    "api-narrative-figure": _narrative,
     "api-extraction-snapshot": _extraction_snapshot,
     **{
         name: _synthesis(kind)
@@ -163,6 +199,7 @@ OTHER_KWARGS = {
     "<str:fmt>": "svg",
     "<str:rob_figure>": "summary",  # a risk-of-bias figure
     "<str:figure>": "forest",  # a synthesis result's figure
+    "<str:narrative_figure>": "effect_direction",  # a narrative synthesis's figure
     "<str:name>": "included-csv",
     "<str:token>": "no-such-invitation",  # an invitation's link (no invitation has it)
 }

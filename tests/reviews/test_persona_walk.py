@@ -323,6 +323,35 @@ EXPECTED: dict[str, dict[str, Allow]] = {
     "api-synthesis-result": rule(get=read()),
     "api-synthesis-result-export": rule(get=read()),
     "api-synthesis-result-figure": rule(get=read()),
+    "synthesis:sof": rule(get=read(), post=write(LEAD, {400})),
+    "synthesis:sof_row": rule(get=read(), post=write(LEAD, {400})),
+    "synthesis:sof_export": rule(get=read()),
+    "api-synthesis-sof": rule(get=read(), put=write(LEAD, {400})),
+    "api-synthesis-sof-rows": rule(post=write(LEAD, {400})),
+    "api-synthesis-sof-row": rule(get=read(), put=write(LEAD, {200}), delete=write(LEAD, {204})),
+    "api-synthesis-sof-judge": rule(post=write(LEAD, {400})),
+    "api-synthesis-sof-statement": rule(put=write(LEAD, {400})),
+    "api-synthesis-sof-redraft": rule(post=write(LEAD, {200})),
+    "api-synthesis-sof-export": rule(get=read()),
+    # Narrative synthesis (issue 22): members read; statisticians and leads write (an empty
+    # definition: the form again, 400 on the API; an empty direction: a message after the 302).
+    "synthesis:narrative_list": rule(get=read()),
+    "synthesis:narrative_new": rule(get=read(LEAD), post=write(LEAD, {200})),
+    "synthesis:narrative": rule(get=read()),
+    "synthesis:narrative_edit": rule(get=read(LEAD), post=write(LEAD, {200})),
+    "synthesis:narrative_delete": rule(post=write(LEAD, {302})),
+    "synthesis:narrative_direction": rule(post=write(LEAD, {302})),
+    "synthesis:narrative_export": rule(get=read()),
+    "synthesis:narrative_swim": rule(get=read(), post=write(LEAD, {302})),
+    "synthesis:narrative_swim_md": rule(get=read()),
+    "synthesis:narrative_figure": rule(get=read()),
+    "api-narrative-list": rule(get=read(), post=write(LEAD, {400})),
+    "api-narrative": rule(get=read(), put=write(LEAD, {400}), delete=write(LEAD, {204})),
+    "api-narrative-results": rule(get=read()),
+    "api-narrative-directions": rule(get=read(), post=write(LEAD, {400})),
+    "api-narrative-swim": rule(get=read(), put=write(LEAD, {400})),
+    "api-narrative-export": rule(get=read()),
+    "api-narrative-figure": rule(get=read()),
 }
 
 for _stage in ("ta", "ft"):
@@ -346,6 +375,20 @@ for _stage in ("ta", "ft"):
 
 # Which object of the world a route's ``pk`` is.
 OBJECT_OF = {
+    "synthesis:narrative": "narrative",
+    "synthesis:narrative_edit": "narrative",
+    "synthesis:narrative_delete": "narrative",
+    "synthesis:narrative_direction": "narrative",
+    "synthesis:narrative_export": "narrative",
+    "synthesis:narrative_swim": "narrative",
+    "synthesis:narrative_swim_md": "narrative",
+    "synthesis:narrative_figure": "narrative",
+    "api-narrative": "narrative",
+    "api-narrative-results": "narrative",
+    "api-narrative-directions": "narrative",
+    "api-narrative-swim": "narrative",
+    "api-narrative-export": "narrative",
+    "api-narrative-figure": "narrative",
     "reviews:team_remove": "membership",
     "api-membership-detail": "membership",
     "reviews:job": "job",
@@ -425,6 +468,11 @@ OBJECT_OF = {
     "api-synthesis-result": "analysis_result",
     "api-synthesis-result-export": "analysis_result",
     "api-synthesis-result-figure": "analysis_result",
+    "synthesis:sof_row": "sof_row",
+    "api-synthesis-sof-row": "sof_row",
+    "api-synthesis-sof-judge": "sof_row",
+    "api-synthesis-sof-statement": "sof_row",
+    "api-synthesis-sof-redraft": "sof_row",
 }
 
 

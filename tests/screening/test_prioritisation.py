@@ -338,3 +338,15 @@ def test_the_card_says_why_a_record_ranks_high(review, reviewer_a, reviewer_b, l
     prio.ranking_set(actor=lead, review=review, mode=RankingMode.IMPORT)
     page = client_for(reviewer_b).get(reverse("screening:ta_screen", args=[review.slug]))
     assert b"data-why" not in page.content
+
+
+def test_exploration_waits_for_the_stopping_test():
+    # 100 relevant in the first 200 of 2,000 records, then irrelevant ones.
+    seen = np.array([1, 0] * 100 + [0] * 19)
+    assert not model.exploring(seen, 2000)  # fewer than EXPLORE_AFTER irrelevant in a row
+    longer = np.concatenate([seen, [0] * 281])
+    # Dry, but not yet enough to say that 95 % of the relevant records were found.
+    assert stopping.p_value(longer, 2000) >= 0.05 and not model.exploring(longer, 2000)
+    # After 1,000 irrelevant in a row the test fires: from there one place in fifty is random.
+    done = np.concatenate([seen, [0] * 981])
+    assert stopping.p_value(done, 2000) < 0.05 and model.exploring(done, 2000)

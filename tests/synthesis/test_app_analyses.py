@@ -450,3 +450,42 @@ def test_the_page_roles_are_the_service_s():
     from synthesis.constants import ANALYSIS_ROLES
 
     assert PAGE_ROLES["synthesis_define"] == ANALYSIS_ROLES
+
+
+def test_the_update_change_log_shows_each_analysis_before_and_after_the_round(
+    review, lead, stats, snapshot
+):
+    """Issue 21's change log, once synthesis runs analyses: a result belongs to the round it
+    was computed in; before = newest result before the round opened, after = newest during it."""
+    from identification import rounds
+    from reporting import changelog
+
+    analysis = _define(review, stats)
+    first = services.analysis_run_now(actor=stats, review=review, analysis=analysis)
+    assert changelog.round_change(review, 1).analyses == [
+        {
+            "name": analysis.name,
+            "before": None,
+            "after": {
+                "estimate": first.results["main"]["estimate"],
+                "ci_low": first.results["main"]["ci_lb"],
+                "ci_high": first.results["main"]["ci_ub"],
+                "tau2": first.results["main"]["tau2"],
+                "k": 13,
+                "snapshot": 1,
+            },
+        }
+    ]
+    rounds.round_open(actor=lead, review=review, date="2026-01-01", reason="yearly update")
+    opened = changelog.round_change(review, 2).analyses
+    assert opened[0]["before"]["estimate"] == first.results["main"]["estimate"]
+    assert opened[0]["after"] is None  # not rerun yet in round 2
+    snapshot_of(review, bcg_studies()[:5], user=lead)
+    second = services.analysis_run_now(actor=stats, review=review, analysis=analysis)
+    change = changelog.round_change(review, 2).analyses[0]
+    assert change["before"]["k"] == 13 and change["after"]["k"] == 5
+    assert change["after"]["tau2"] == second.results["main"]["tau2"]
+    # Round 1 keeps its own result as its "after"; the Markdown shows both numbers.
+    assert changelog.round_change(review, 1).analyses[0]["after"]["k"] == 13
+    md = changelog.change_log_markdown(review)
+    assert "No analyses yet" not in md and md.count(f"| {analysis.name} |") == 2

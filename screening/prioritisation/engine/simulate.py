@@ -5,7 +5,7 @@ The replay follows ASReview's simulation: the screening starts from one relevant
 irrelevant record chosen at random (the "prior knowledge"; the same two for every model in a
 benchmark run), then the model is retrained after each record and the highest-ranked unscreened
 record is screened next, except for the exploration share (``model.EXPLORATION``, once the
-ranking runs dry), exactly as the app orders its queue.
+stopping test fires: ``model.exploring``), exactly as the app orders its queue.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def replay(
                     rng=rng,
                     exploration=exploration,
                     offset=len(order),
-                    dry=stopping.consecutive_irrelevant(labels[seen_rows]) >= model.EXPLORE_AFTER,
+                    dry=model.exploring(labels[seen_rows], n),
                 )[0]
             )
         order.append(nxt)
