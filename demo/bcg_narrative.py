@@ -2,7 +2,9 @@
 grouped by their method of allocation (random, alternate, systematic: the form's "Random
 sequence generation" field, ``sequence``), vote counting on the direction of each trial's log
 risk ratio with the sign test, the summary of the estimates, Fisher's combined p-value, the
-effect-direction plot and the SWiM checklist.
+effect-direction plot and the SWiM checklist. dat.bcg reports one outcome (tuberculosis cases),
+so the synthesis keeps one outcome domain (the default: each outcome its own domain); no outcome
+is invented to show the grouping of outcomes into domains.
 
 These trials are also pooled by the demo's meta-analyses (``demo/bcg_synthesis.py``), so the
 synthesis takes "all studies" rather than "studies not in a meta-analysis" (which would be
@@ -25,7 +27,9 @@ DEFINITION = {
         "trials are also pooled in this review's meta-analyses; a real review would use this "
         "page for the studies it cannot pool. The trials are grouped by how they allocated "
         "participants; each trial's direction is the sign of its log risk ratio of "
-        "tuberculosis (lower favours the vaccine), counted with the sign test."
+        "tuberculosis (lower favours the vaccine), counted with the sign test. The trials "
+        "report one outcome (tuberculosis cases), so the effect-direction plot has one outcome "
+        "domain, Tuberculosis: no outcomes are grouped into domains here."
     ),
 }
 SWIM_TEXT = {

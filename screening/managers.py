@@ -64,14 +64,19 @@ class _OfRecordQuerySet(models.QuerySet):
         return self.filter(stage=stage)
 
     def primary(self, review: Review | None = None):
-        """Only rows whose record is a primary record (see ``primary_q``).
+        """Only rows whose record is a primary record (see ``primary_q``); given ``review``,
+        only that review's rows (a caller that forgot ``of_review`` read every review's: the
+        ranking model once trained on all reviews' votes).
 
         Given ``review``, the filter, a join to the records, is left out when it cannot change
         the answer: no record of the review merged into another has screening items (see
         :func:`merged_records_screened`).
         """
-        if review is not None and not merged_records_screened(review):
-            return self.all()
+        if review is not None:
+            mine = self.filter(review=review)
+            return (
+                mine if not merged_records_screened(review) else mine.filter(primary_q("record__"))
+            )
         return self.filter(primary_q("record__"))
 
 

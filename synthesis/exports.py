@@ -40,6 +40,14 @@ MODEL_COLUMNS = [
 ]
 COLUMNS = ["analysis", "part", "subset", "method", "test", "level", *MODEL_COLUMNS]
 COLUMNS += ["exp_estimate", "exp_ci_lb", "exp_ci_ub", "exp_pi_lb", "exp_pi_ub", "error"]
+#: Several effect sizes per study (three-level model, issue 20): σ² and I² per level, clusters,
+#: cluster-robust inference; empty for the other models.
+THREE_LEVEL_COLUMNS = ["n_clusters", "sigma2_between", "sigma2_between_ci_lb"]
+THREE_LEVEL_COLUMNS += ["sigma2_between_ci_ub", "sigma2_within", "sigma2_within_ci_lb"]
+THREE_LEVEL_COLUMNS += ["sigma2_within_ci_ub", "i2_between", "i2_within", "rho", "robust_type"]
+THREE_LEVEL_COLUMNS += ["robust_se", "robust_stat", "robust_df", "robust_pval"]
+THREE_LEVEL_COLUMNS += ["robust_ci_lb", "robust_ci_ub"]
+COLUMNS += THREE_LEVEL_COLUMNS
 #: The media type and file suffix of each export (``?format=``).
 FILES = {
     "csv": ("text/csv", "results.csv"),
@@ -70,6 +78,7 @@ def result_rows(result: AnalysisResult) -> list[list[object]]:
         else:
             row += [None] * 5
         row.append(model.get("error") or "")
+        row += _three_level(model)
         rows.append(row)
 
     add("main", "all studies", data.get("main") or {})
@@ -81,6 +90,21 @@ def result_rows(result: AnalysisResult) -> list[list[object]]:
         model = dict(loo) | {"k": None}
         add("leave-one-out", f"without {loo.get('study', '')}", model)
     return [[_cell(v) for v in row] for row in rows]
+
+
+def _three_level(model: dict) -> list[object]:
+    def at(key: str, j: int):
+        values = model.get(key)
+        return values[j] if isinstance(values, list) and len(values) > j else None
+
+    if not model.get("sigma2"):
+        return [None] * len(THREE_LEVEL_COLUMNS)
+    out = [model.get("n_clusters")]
+    for j in (0, 1):
+        out += [at("sigma2", j), at("sigma2_ci_lb", j), at("sigma2_ci_ub", j)]
+    out += [at("i2_levels", 0), at("i2_levels", 1), model.get("rho"), model.get("robust_type")]
+    out += [model.get(k) for k in THREE_LEVEL_COLUMNS[-6:]]
+    return out
 
 
 def _cell(value):
@@ -108,6 +132,8 @@ def results_xlsx(result: AnalysisResult) -> bytes:
         sheet.append(row)
     studies = book.create_sheet("studies")
     keys = ["study", "yi", "vi", "ci_lb", "ci_ub", "weight", "subgroup", "rob"]
+    if (result.results.get("main") or {}).get("model") == "three-level":
+        keys[1:1] = ["es_id", "label"]
     studies.append(keys)
     for s in result.results.get("studies") or []:
         studies.append([_cell(s.get(k)) for k in keys])

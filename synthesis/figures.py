@@ -197,6 +197,11 @@ def _level(result: Mapping) -> float:
 def _model_name(model: Mapping) -> str:
     """ "Random-effects model (REML, Knapp-Hartung)", "Common-effect model"..."""
     method = clean(model.get("method") or "")
+    if model.get("model") == "three-level":
+        details = [method] + (["t test"] if clean(model.get("test") or "") == "knha" else [])
+        if model.get("rho") is not None:
+            details.append(f"CHE, ρ = {_fmt(_num(model.get('rho')), 2)}")
+        return f"Three-level model ({', '.join(d for d in details if d)})"
     details = [] if method in ("FE", "EE", "CE", "") else [method]
     if clean(model.get("test") or "") == "knha":
         details.append("Knapp-Hartung")
@@ -212,8 +217,22 @@ def _heterogeneity(model: Mapping) -> str:
     tau2 = _num(model.get("tau2"))
     if tau2 is not None and clean(model.get("method") or "") not in ("FE", "EE", "CE"):
         parts.append(f"τ² = {_fmt(tau2, 3)}")
+    sigma2 = model.get("sigma2") or []
+    levels = ("between studies", "within studies")
+    if len(sigma2) == 2:
+        parts.append(
+            ", ".join(
+                f"σ²({name}) = {_fmt(_num(v), 3)}" for name, v in zip(levels, sigma2, strict=True)
+            )
+        )
     i2 = _num(model.get("i2"))
-    if i2 is not None:
+    i2_levels = model.get("i2_levels") or []
+    if i2 is not None and len(i2_levels) == 2:
+        parts.append(
+            f"I² = {_fmt(i2, 1)}% (between {_fmt(_num(i2_levels[0]), 1)}%, within "
+            f"{_fmt(_num(i2_levels[1]), 1)}%)"
+        )
+    elif i2 is not None:
         parts.append(f"I² = {_fmt(i2, 1)}%")
     q, df = _num(model.get("q")), _num(model.get("q_df"))
     if q is not None:
@@ -701,6 +720,16 @@ def forest_plot(result: Mapping, *, rob: bool = False) -> Figure:
             rows.append(_Row("heading", "Not in a subgroup"))
             rows += [_study_row(studies[i], scale) for i in rest]
             rows.append(_Row("blank", height=ROW_H / 2))
+    elif main.get("model") == "three-level":
+        # Several effect sizes per study: each study's effect sizes under its label.
+        for label in dict.fromkeys(s.get("study") for s in studies):
+            rows.append(_Row("heading", clean(label or "")))
+            for s in studies:
+                if s.get("study") == label:
+                    row = _study_row(s, scale)
+                    row.label = "  " + clean(s.get("label") or f"effect size {s.get('es_id')}")
+                    rows.append(row)
+        rows.append(_Row("blank", height=ROW_H / 2))
     else:
         rows += [_study_row(s, scale) for s in studies]
         rows.append(_Row("blank", height=ROW_H / 2))
@@ -722,6 +751,14 @@ def forest_plot(result: Mapping, *, rob: bool = False) -> Figure:
         )
 
     footer = [_heterogeneity(main), _effect_test(main)]
+    if main.get("robust_type"):
+        lb, ub = _num(main.get("robust_ci_lb")), _num(main.get("robust_ci_ub"))
+        footer.append(
+            f"Cluster-robust ({clean(main['robust_type'])}, by study): SE = "
+            f"{_fmt(_num(main.get('robust_se')), 4)}, t({_fmt(_num(main.get('robust_df')), 2)}) "
+            f"= {_fmt(_num(main.get('robust_stat')))}, {_p(_num(main.get('robust_pval')))}, "
+            f"CI {scale.ci_text(_num(main.get('estimate')), lb, ub)}"
+        )
     test = result.get("subgroup_test")
     if subgroups and test:
         qm, df = _num(test.get("qm")), _num(test.get("df"))

@@ -100,6 +100,23 @@ class AnalysisForm(forms.Form):
         required=False,
         label="Publication bias (funnel plot, Egger, Begg, trim-and-fill)",
     )
+    dependent = forms.BooleanField(
+        required=False,
+        label="Several effect sizes per study (three-level model)",
+        help_text="Every result row of the outcome is an effect size, nested in its study: "
+        "metafor's rma.mv(yi, V, random = ~ 1 | study/es_id).",
+    )
+    dependent_rho = forms.FloatField(
+        required=False,
+        label="Within-study correlation rho (CHE)",
+        help_text="Empty: sampling errors independent (V = vi). A value in [0, 1): the "
+        "correlated-and-hierarchical-effects working matrix (metafor's vcalc).",
+    )
+    dependent_robust = forms.ChoiceField(
+        required=False,
+        choices=[("", "None"), ("cr1", "CR1"), ("cr2", "CR2 (clubSandwich, Satterthwaite df)")],
+        label="Cluster-robust inference (by study)",
+    )
     plan_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, snapshots=(), fields=(), **kwargs):
@@ -124,6 +141,10 @@ class AnalysisForm(forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         d["moderators"] = [m.strip() for m in (d.get("moderators") or "").split(",") if m.strip()]
+        rho, robust = d.pop("dependent_rho", None), d.pop("dependent_robust", "") or None
+        d["dependent"] = (
+            {"model": "three-level", "rho": rho, "robust": robust} if d.get("dependent") else None
+        )
         return d
 
 
@@ -146,5 +167,8 @@ def initial_of(analysis) -> dict:
         "without_high_rob": analysis.without_high_rob,
         "sensitivity_filters": filters_text(analysis.sensitivity_filters, named=True),
         "publication_bias": analysis.publication_bias,
+        "dependent": bool(analysis.dependent),
+        "dependent_rho": (analysis.dependent or {}).get("rho"),
+        "dependent_robust": (analysis.dependent or {}).get("robust") or "",
         "plan_version": analysis.plan_version,
     }

@@ -45,6 +45,9 @@ class Analysis(models.Model):
     #: Sensitivity analyses without the studies matching a filter: [{"name","field","op","value"}].
     sensitivity_filters = models.JSONField(default=list, blank=True)
     publication_bias = models.BooleanField(default=False)
+    #: Several effect sizes per study (issue 20): None, or {"model": "three-level", "rho": None
+    #: or the CHE working correlation, "robust": None, "cr1" or "cr2"}.
+    dependent = models.JSONField(null=True, blank=True, default=None)
     #: The protocol version whose plan pre-filled this analysis (None: not from the plan).
     plan_version = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(

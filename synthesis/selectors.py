@@ -214,6 +214,12 @@ def build_inputs(analysis: Analysis, snapshot: ExtractionSnapshot) -> dict[str, 
         if not matching:
             notes.append(f"{label}: no result for this outcome and comparison.")
             continue
+        if len(matching) > 1 and analysis.dependent:
+            rows_of_study = _dependent_rows(label, matching, fields, attrs, analysis, notes)
+            for row in rows_of_study:
+                measures.add(row.pop("_measure"))
+            rows.extend(rows_of_study)
+            continue
         if len(matching) > 1:
             listed = "; ".join(
                 f"{e.get('arm1') or '?'} vs {e.get('arm2') or '?'}"
@@ -223,7 +229,7 @@ def build_inputs(analysis: Analysis, snapshot: ExtractionSnapshot) -> dict[str, 
             raise RowsError(
                 f"Study {label} has {len(matching)} results for the outcome "
                 f"“{analysis.outcome}” ({listed}): choose the comparison (arm names) or the "
-                "time point."
+                "time point, or tick “several effect sizes per study” (three-level model)."
             )
         e = matching[0]
         if e.get("yi") is None or e.get("vi") is None:
@@ -262,8 +268,56 @@ def build_inputs(analysis: Analysis, snapshot: ExtractionSnapshot) -> dict[str, 
             f"The analysis asks for the measure {analysis.measure}, but the extracted results "
             f"of “{analysis.outcome}” are {measure}."
         )
+    if analysis.dependent:
+        for row in rows:
+            row.setdefault("es_id", "1")
     spec = spec_of(analysis, measure=measure, high=high)
     return {"spec": spec, "rows": rows, "notes": notes}
+
+
+def effect_label(e: dict) -> str:
+    """How one result row is named: its comparison and time point."""
+    return f"{e.get('arm1') or '?'} vs {e.get('arm2') or '?'}" + (
+        f" at {e['timepoint']}" if e.get("timepoint") else ""
+    )
+
+
+def _dependent_rows(label, matching, fields, attrs, analysis, notes) -> list[dict]:
+    """Every result row of a study with several for the outcome, each an effect size
+    (``es_id`` 1, 2, ... in the snapshot's order; ``es_label`` names its comparison)."""
+    out = []
+    for n, e in enumerate(matching, start=1):
+        if e.get("yi") is None or e.get("vi") is None:
+            notes.append(
+                f"{label}, {effect_label(e)}: no effect size "
+                f"({e.get('problem') or 'not computed'})."
+            )
+            continue
+        row = {"study": label, "es_id": str(n), "es_label": effect_label(e)}
+        row.update(yi=float(e["yi"]), vi=float(e["vi"]), _measure=e.get("measure") or "")
+        for key in sorted(fields):
+            value = attrs.get(key)
+            row[key] = value if value not in ("",) else None
+        row[ROB_VARIABLE] = attrs[ROB_VARIABLE]
+        out.append(row)
+    return out
+
+
+def several_per_study(snapshot: ExtractionSnapshot | None, outcome: str, **narrow) -> list:
+    """[(study label, number of result rows)] for the studies with more than one result row
+    for ``outcome`` (narrowed by ``timepoint``, ``arm1``, ``arm2`` when given)."""
+    if snapshot is None or not outcome:
+        return []
+    out = []
+    for study in snapshot.content.get("studies", []):
+        n = sum(
+            (e.get("outcome") or "").casefold() == outcome.casefold()
+            and all(not v or e.get(k) == v for k, v in narrow.items())
+            for e in study.get("effects", [])
+        )
+        if n > 1:
+            out.append((study.get("label", ""), n))
+    return out
 
 
 def sensitivity_names(analysis: Analysis) -> list[str]:
@@ -293,6 +347,7 @@ def spec_of(analysis: Analysis, *, measure: str, high: list[str]) -> dict[str, A
         },
         "publication_bias": bool(analysis.publication_bias),
         "high_rob": list(high),
+        "dependent": dict(analysis.dependent) if analysis.dependent else None,
     }
 
 

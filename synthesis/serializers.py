@@ -19,6 +19,20 @@ class SensitivityFilterSerializer(StudyFilterSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+class DependentSerializer(serializers.Serializer):
+    """Several effect sizes per study: the three-level model (issue 20)."""
+
+    model = serializers.ChoiceField(choices=["three-level"], required=False, default="three-level")
+    rho = serializers.FloatField(
+        required=False, allow_null=True, default=None,
+        help_text="Within-study correlation in [0, 1) for the CHE working matrix; null: V = vi.",
+    )  # fmt: skip
+    robust = serializers.ChoiceField(
+        choices=["cr1", "cr2"], required=False, allow_null=True, default=None,
+        help_text="Cluster-robust inference by study; null: model-based only.",
+    )  # fmt: skip
+
+
 class AnalysisWriteSerializer(serializers.Serializer):
     """An analysis's definition (create, or replace with PUT)."""
 
@@ -43,6 +57,11 @@ class AnalysisWriteSerializer(serializers.Serializer):
     without_high_rob = serializers.BooleanField(required=False, default=False)
     sensitivity_filters = SensitivityFilterSerializer(many=True, required=False)
     publication_bias = serializers.BooleanField(required=False, default=False)
+    dependent = DependentSerializer(
+        required=False, allow_null=True, default=None,
+        help_text="Several effect sizes per study (every result row of the outcome, nested in "
+        "its study); null: one result row per study.",
+    )  # fmt: skip
     plan_version = serializers.IntegerField(required=False, allow_null=True)
 
 

@@ -66,6 +66,7 @@ _FIELD_KEYS = (
     "without_high_rob",
     "sensitivity_filters",
     "publication_bias",
+    "dependent",
     "plan_version",
 )
 
@@ -199,6 +200,7 @@ def clean_definition(*, review: Review, data: dict) -> dict[str, Any]:
     out["moderators"] = list(dict.fromkeys(moderators))
     for key in ("leave_one_out", "without_high_rob", "publication_bias"):
         out[key] = _bool(data, key, errors)
+    out["dependent"] = _dependent(data.get("dependent"), out["method"], errors)
     snapshot = data.get("snapshot")
     out["snapshot"] = None
     if snapshot not in (None, ""):
@@ -214,6 +216,20 @@ def clean_definition(*, review: Review, data: dict) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _dependent(value: Any, method: str, errors: dict) -> dict | None:
+    """The option "several effect sizes per study" as stored (see Analysis.dependent)."""
+    from synthesis.bundle.compute import _dependent as check
+    from synthesis.stats import StatsInputError
+
+    if value in (None, False, "", "false", "0"):
+        return None
+    try:
+        return check(value, method)
+    except StatsInputError as exc:
+        errors["dependent"] = str(exc)
+        return None
 
 
 def _changes(old: dict, new: dict) -> dict[str, list]:

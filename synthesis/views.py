@@ -61,6 +61,24 @@ def _form_for(review, data=None, initial=None, extra_field: str = ""):
     return form, latest
 
 
+def _offer_dependent(form, latest, initial) -> list:
+    """The studies with several result rows for the form's outcome (issue 20): the option
+    "several effect sizes per study" is then offered pre-ticked, with them as the reason."""
+    source = form.data if form.is_bound else initial
+    narrow = {k: source.get(k) or "" for k in ("timepoint", "arm1", "arm2")}
+    several = selectors.several_per_study(latest, source.get("outcome") or "", **narrow)
+    if several and not form.is_bound:
+        form.initial["dependent"] = True
+    if several:
+        listed = ", ".join(f"{label} ({n})" for label, n in several[:10])
+        form.fields["dependent"].help_text = (
+            f"Offered because {len(several)} stud{'y has' if len(several) == 1 else 'ies have'} "
+            f"more than one result row for this outcome: {listed}"
+            f"{', ...' if len(several) > 10 else ''}. " + form.fields["dependent"].help_text
+        )
+    return several
+
+
 def _save(request, review, form, analysis=None):
     """The form through the service; errors back on the form. The saved analysis or None."""
     if not form.is_valid():
@@ -93,9 +111,12 @@ def analysis_new(request, slug: str):
     plan = selectors.plan_defaults(review) if request.GET.get("plan") else None
     if plan:
         initial |= plan
+    if request.GET.get("outcome"):
+        initial["outcome"] = request.GET["outcome"][:500]
     form, latest = _form_for(
         review, request.POST if request.method == "POST" else None, initial=initial
     )
+    several = _offer_dependent(form, latest, initial)
     if request.method == "POST":
         saved = _save(request, review, form)
         if saved is not None:
@@ -107,6 +128,7 @@ def analysis_new(request, slug: str):
         "form": form,
         "outcomes": selectors.outcome_choices(latest),
         "from_plan": bool(plan),
+        "several": several,
         "title": "New analysis",
     }
     return render(request, "synthesis/analysis_form.html", context)
@@ -124,6 +146,7 @@ def analysis_edit(request, slug: str, pk: int):
         initial=initial_of(analysis),
         extra_field=analysis.subgroup,
     )
+    several = _offer_dependent(form, latest, initial_of(analysis))
     if request.method == "POST":
         saved = _save(request, review, form, analysis)
         if saved is not None:
@@ -135,6 +158,7 @@ def analysis_edit(request, slug: str, pk: int):
         "form": form,
         "analysis": analysis,
         "outcomes": selectors.outcome_choices(latest),
+        "several": several,
         "title": f"Edit “{analysis.name}”",
     }
     return render(request, "synthesis/analysis_form.html", context)

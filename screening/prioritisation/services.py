@@ -58,8 +58,8 @@ FEATURES_JOB = "screening_features"
 FEATURE_CHUNK = 20_000
 
 #: Per process, the last stores read and matrices weighed (a worker retrains the same reviews
-#: again and again): review id -> (store version, item ids, counts, TF-IDF, terms) and
-#: review id -> (store version, digest of the rows' item ids, TF-IDF matrix). Bounded: the
+#: again and again): review id -> (store stamp, item ids, counts, TF-IDF, terms) and
+#: review id -> (store stamp, digest of the rows' item ids, TF-IDF matrix). Bounded: the
 #: two most recent reviews.
 _STORES: dict[int, tuple[int, np.ndarray, Any, Any, list[str] | bytes]] = {}
 _WEIGHED: dict[int, tuple[int, str, Any]] = {}
@@ -115,12 +115,20 @@ def _texts(review: Review, ids: np.ndarray) -> list[str]:
     return out
 
 
+def _stamp(store: RankingFeatures) -> tuple:
+    """What names one stored state of a review's features for this process's caches. The
+    version alone does not: a review deleted and made again (or a transaction rolled back)
+    can reuse the review's id and start the version from the same number with other records,
+    so the row's id and the moment it was built are part of it."""
+    return (store.pk, store.version, store.built_at)
+
+
 def _load(store: RankingFeatures) -> tuple[np.ndarray, Any, Any, list[str] | bytes]:
     """The store's item ids, counts, TF-IDF matrix and terms (the terms maybe still
     compressed: only the "why ranked high" terms need them, see :func:`_terms`), from this
     process's cache if current."""
     cached = _STORES.get(store.review_id)
-    if cached and cached[0] == store.version:
+    if cached and cached[0] == _stamp(store):
         return cached[1], cached[2], cached[3], cached[4]
     full = RankingFeatures.objects.get(pk=store.pk)
     if not full.rows:
@@ -130,17 +138,17 @@ def _load(store: RankingFeatures) -> tuple[np.ndarray, Any, Any, list[str] | byt
     counts = sparse.load_npz(io.BytesIO(bytes(full.counts))).tocsr()
     weighed = sparse.load_npz(io.BytesIO(bytes(full.weighed))).tocsr()
     terms = bytes(full.terms)
-    _remember(_STORES, store.review_id, (full.version, ids, counts, weighed, terms))
+    _remember(_STORES, store.review_id, (_stamp(full), ids, counts, weighed, terms))
     return ids, counts, weighed, terms
 
 
-def _terms(review_id: int, version: int, terms: list[str] | bytes) -> list[str]:
+def _terms(review_id: int, stamp: tuple, terms: list[str] | bytes) -> list[str]:
     if isinstance(terms, list):
         return terms
     text = zlib.decompress(terms).decode("utf-8") if terms else ""
     decoded = text.split("\n") if text else []
     cached = _STORES.get(review_id)
-    if cached and cached[0] == version:
+    if cached and cached[0] == stamp:
         _remember(_STORES, review_id, (*cached[:4], decoded))
     return decoded
 
@@ -162,7 +170,7 @@ def _store(store: RankingFeatures, ids, counts, terms: list[str], started: float
     store.seconds = round(time.perf_counter() - started, 3)
     store.version += 1
     store.save()
-    _remember(_STORES, store.review_id, (store.version, ids, counts, weighed, terms))
+    _remember(_STORES, store.review_id, (_stamp(store), ids, counts, weighed, terms))
 
 
 def features_refresh(review: Review, ids: np.ndarray | None = None) -> dict[str, Any]:
@@ -177,7 +185,7 @@ def features_refresh(review: Review, ids: np.ndarray | None = None) -> dict[str,
         if ids is None:
             ids = _items(review).ids
         old_ids, counts, _, terms = _load(store)
-        terms = list(_terms(review.pk, store.version, terms))
+        terms = list(_terms(review.pk, _stamp(store), terms))
         missing = np.setdiff1d(ids, old_ids, assume_unique=True)
         gone = np.setdiff1d(old_ids, ids, assume_unique=True)
         if len(missing) == 0 and len(gone) == 0 and store.built_at is not None:
@@ -218,12 +226,12 @@ def _features(review: Review, ids: np.ndarray) -> tuple[Any, list[str], int]:
     else:  # items gone since (merged as duplicates): the IDF of those that remain
         digest = hashlib.sha256(ids.tobytes()).hexdigest()
         cached = _WEIGHED.get(review.pk)
-        if cached and cached[0] == store.version and cached[1] == digest:
+        if cached and cached[0] == _stamp(store) and cached[1] == digest:
             matrix = cached[2]
         else:
             matrix = features.weigh(counts[np.searchsorted(stored_ids, ids)])
-            _remember(_WEIGHED, review.pk, (store.version, digest, matrix))
-    return matrix, _terms(review.pk, store.version, terms), featurised
+            _remember(_WEIGHED, review.pk, (_stamp(store), digest, matrix))
+    return matrix, _terms(review.pk, _stamp(store), terms), featurised
 
 
 def _write_priorities(ids: np.ndarray, order: np.ndarray) -> None:

@@ -58,7 +58,7 @@ ENGINE = "synthesis.stats / metafor 3.8-1"
 #: Effect measures analysed on the log scale: figures label them back-transformed with exp.
 LOG_MEASURES = frozenset({"OR", "RR", "HR", "IRR", "ROM", "PETO"})
 FILTER_OPS = ("eq", "ne", "in", "lt", "gt")
-RESERVED = ("study", "yi", "vi", "rob")
+RESERVED = ("study", "yi", "vi", "rob", "es_id")
 MODEL_KEYS = (
     "method", "test", "level", "k", "estimate", "se", "stat", "df", "pval", "ci_lb", "ci_ub",
     "tau2", "tau2_ci_lb", "tau2_ci_ub", "i2", "i2_ci_lb", "i2_ci_ub", "h2", "q", "q_df", "q_p",
@@ -179,7 +179,54 @@ def normalise_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         },
         "publication_bias": bool(spec.get("publication_bias", False)),
         "high_rob": [str(h) for h in high],
+        "dependent": _dependent(spec.get("dependent"), method),
     }
+
+
+DEPENDENT_ROBUST = ("cr1", "cr2")
+
+
+def _dependent(value: Any, method: str) -> dict[str, Any] | None:
+    """The "several effect sizes per study" option: None, or ``{"model": "three-level",
+    "rho": None | float in [0, 1), "robust": None | "cr1" | "cr2"}``."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise StatsInputError("The option for several effect sizes per study must be a mapping.")
+    model = str(value.get("model") or "three-level")
+    if model != "three-level":
+        raise StatsInputError(
+            f"The model for several effect sizes per study is 'three-level', not {model!r}."
+        )
+    if method not in ("REML", "ML"):
+        raise StatsInputError(
+            f"The three-level model is fitted by REML or ML, not {method}: choose one of them."
+        )
+    rho = value.get("rho")
+    if rho in (None, ""):
+        rho = None
+    else:
+        try:
+            if isinstance(rho, bool):
+                raise TypeError
+            rho = float(rho)
+        except (TypeError, ValueError):
+            raise StatsInputError(
+                f"The within-study correlation must be a number, not {rho!r}."
+            ) from None
+        if not math.isfinite(rho) or not 0.0 <= rho < 1.0:
+            raise StatsInputError(
+                f"The within-study correlation rho is a number in [0, 1), not {value.get('rho')!r}."
+            )
+    robust = value.get("robust")
+    robust = None if robust in (None, "") else str(robust).lower()
+    if robust is not None and robust not in DEPENDENT_ROBUST:
+        raise StatsInputError(
+            f"Cluster-robust inference is 'cr1' or 'cr2', not {value.get('robust')!r}."
+        )
+    return {"model": model, "rho": rho, "robust": robust}
 
 
 def _filter(f: Any, i: int) -> dict[str, Any]:
@@ -221,7 +268,9 @@ def normalise_rows(rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -
     if rows is None or len(rows) == 0:
         raise StatsInputError("No study has this outcome: nothing to pool.")
     out: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()
+    dependent = spec.get("dependent") is not None
+    per_study: dict[str, int] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise StatsInputError(f"Study {i + 1} is not a mapping of fields.")
@@ -231,9 +280,20 @@ def normalise_rows(rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -
             raise StatsInputError(f"Study {i + 1} has no label.")
         if "\x00" in label:
             raise StatsInputError(f"Study {i + 1}'s label contains a NUL character.")
-        if label in seen:
+        if dependent:
+            per_study[label] = per_study.get(label, 0) + 1
+            es_id = cell(row.get("es_id"))
+            es_id = str(per_study[label]) if es_id is None else text(es_id)
+            if (label, es_id) in seen:
+                raise StatsInputError(
+                    f"Study {label!r} has two effect sizes with the id {es_id!r}; ids must be "
+                    "unique within a study."
+                )
+            seen.add((label, es_id))
+        elif label in seen:
             raise StatsInputError(f"Two studies are labelled {label!r}; labels must be unique.")
-        seen.add(label)
+        else:
+            seen.add(label)
         yi = _number(row.get("yi"), label, "effect size (yi)")
         vi = _number(row.get("vi"), label, "sampling variance (vi)")
         if vi <= 0:
@@ -241,8 +301,10 @@ def normalise_rows(rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -
                 f"Study {label!r} has a sampling variance of {vi!r}; every study needs vi > 0."
             )
         clean: dict[str, Any] = {"study": label, "yi": yi, "vi": vi}
+        if dependent:
+            clean["es_id"] = es_id
         for key, value in row.items():
-            if key not in ("study", "yi", "vi"):
+            if key not in ("study", "yi", "vi", "es_id"):
                 clean[str(key)] = cell(value)
         rob = cell(row.get("rob"))
         clean["rob"] = None if rob is None else text(rob)
@@ -401,6 +463,10 @@ def run(spec: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> dict[str,
     """
     spec = normalise_spec(spec)
     data = normalise_rows(rows, spec)
+    if spec["dependent"] is not None:
+        from .dependent import run_dependent
+
+        return run_dependent(spec, data)
     notes: list[str] = []
     labels = [r["study"] for r in data]
     y = [r["yi"] for r in data]

@@ -20,8 +20,10 @@ from .compute import text, variables
 
 
 def csv_columns(result: dict[str, Any]) -> list[str]:
-    """The columns of data.csv: study, yi, vi, the analysis's variables, rob."""
-    return ["study", "yi", "vi", *variables(result["spec"]), "rob"]
+    """The columns of data.csv: study (es_id with several effect sizes per study), yi, vi,
+    the analysis's variables, rob."""
+    head = ["study", "es_id"] if result["spec"].get("dependent") else ["study"]
+    return [*head, "yi", "vi", *variables(result["spec"]), "rob"]
 
 
 def data_csv(result: dict[str, Any]) -> str:

@@ -198,6 +198,10 @@ def _filter_lines(f: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str
 def r_script(result: dict[str, Any]) -> str:
     """analysis.R for ``result`` (from :func:`synthesis.bundle.run`)."""
     spec = result["spec"]
+    if spec.get("dependent"):
+        from .rscript_dependent import r_script_dependent
+
+        return r_script_dependent(result)
     rows = result["rows"]
     columns = csv_columns(result)
     classes = ["numeric" if c in ("yi", "vi") else "character" for c in columns]

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
+from core.pagination import LimitOffsetPagination
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.models import Review
 from synthesis.constants import ANALYSIS_ROLES
@@ -24,6 +25,9 @@ from synthesis.narrative.models import NarrativeDirection, NarrativeSynthesis
 from synthesis.narrative.serializers import (
     DirectionSerializer,
     DirectionWriteSerializer,
+    DomainsSerializer,
+    DomainsWriteSerializer,
+    NarrativePageSerializer,
     NarrativeResultsSerializer,
     NarrativeSerializer,
     NarrativeWriteSerializer,
@@ -57,6 +61,7 @@ def _data(s: NarrativeSynthesis) -> dict:
         "selection": s.selection,
         "studies": s.studies,
         "outcomes": s.outcomes,
+        "domains": s.domains or {},
         "description": s.description,
         "created_by": s.created_by.username if s.created_by else s.created_by_name,
         "created_at": s.created_at,
@@ -92,10 +97,20 @@ def _definition(request) -> dict:
 class NarrativeListAPI(_NarrativeAPI, APIView):
     """The review's narrative syntheses; POST (a statistician or lead) defines one."""
 
-    @extend_schema(responses=NarrativeSerializer(many=True))
+    @extend_schema(
+        operation_id="reviews_synthesis_narrative_list",
+        responses=NarrativePageSerializer,
+        parameters=[
+            OpenApiParameter("limit", int, description="Number of results to return per page."),
+            OpenApiParameter("offset", int, description="The initial index of the results."),
+        ],
+    )
     def get(self, request, slug):
+        # Paginated like every list of the API.
         found = [_data(s) for s in selectors.syntheses_of(self.get_review())]
-        return Response(NarrativeSerializer(found, many=True).data)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(found, request, view=self)
+        return paginator.get_paginated_response(NarrativeSerializer(page, many=True).data)
 
     @extend_schema(request=NarrativeWriteSerializer, responses={201: NarrativeSerializer})
     def post(self, request, slug):
@@ -170,6 +185,30 @@ class NarrativeDirectionsAPI(_NarrativeAPI, APIView):
         return Response(DirectionSerializer(_direction(entry)).data)
 
 
+def _domains(s: NarrativeSynthesis) -> dict:
+    return {
+        "mapping": {o["outcome"]: selectors.domain_of(s, o["outcome"]) for o in s.outcomes},
+        "domains": selectors.domains_of(s),
+    }
+
+
+class NarrativeDomainsAPI(_NarrativeAPI, APIView):
+    """The outcome domains (each outcome's domain); PUT replaces the mapping (a statistician or
+    lead), audited."""
+
+    @extend_schema(responses=DomainsSerializer)
+    def get(self, request, slug, pk):
+        return Response(DomainsSerializer(_domains(self.get_synthesis(pk))).data)
+
+    @extend_schema(request=DomainsWriteSerializer, responses=DomainsSerializer)
+    def put(self, request, slug, pk):
+        found = self.get_synthesis(pk)
+        review = self.require("map outcome domains")
+        mapping = _input(request, DomainsWriteSerializer)["mapping"]
+        services.domains_set(actor=request.user, review=review, synthesis=found, data=dict(mapping))
+        return Response(DomainsSerializer(_domains(self.get_synthesis(pk))).data)
+
+
 class NarrativeSwimAPI(_NarrativeAPI, APIView):
     """The SWiM checklist: each item filled from what the team did and the team's own text;
     PUT writes the team's text (``?format=md`` on GET: the Markdown file)."""
@@ -203,7 +242,8 @@ class NarrativeSwimAPI(_NarrativeAPI, APIView):
 
 
 class NarrativeExportAPI(FileAnswerMixin, _NarrativeAPI, APIView):
-    """The characteristics and results of the included studies, as CSV or XLSX."""
+    """The characteristics and results of the included studies (or, ``table=domains``, the
+    directions per outcome domain), as CSV or XLSX."""
 
     @extend_schema(
         parameters=[
@@ -213,7 +253,15 @@ class NarrativeExportAPI(FileAnswerMixin, _NarrativeAPI, APIView):
                 OpenApiParameter.QUERY,
                 required=False,
                 enum=list(exports.TABLE_FORMATS),
-            )
+            ),
+            OpenApiParameter(
+                "table",
+                str,
+                OpenApiParameter.QUERY,
+                required=False,
+                enum=list(exports.TABLES),
+                description="CSV only: per study and outcome (studies) or per outcome domain.",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
@@ -223,9 +271,14 @@ class NarrativeExportAPI(FileAnswerMixin, _NarrativeAPI, APIView):
     def get(self, request, slug, pk):
         found = self.get_synthesis(pk)
         fmt = request.query_params.get("format", "csv")
+        table = request.query_params.get("table", "studies")
         if fmt not in exports.TABLE_FORMATS:
             raise ValidationError({"format": "Choose csv or xlsx."})
-        body, media_type, filename = exports.table_bytes(found, selectors.compute(found), fmt)
+        if table not in exports.TABLES:
+            raise ValidationError({"table": "Choose studies or domains."})
+        body, media_type, filename = exports.table_bytes(
+            found, selectors.compute(found), fmt, table
+        )
         response = HttpResponse(body, content_type=media_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

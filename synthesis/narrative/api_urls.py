@@ -13,6 +13,7 @@ urlpatterns = [
         api.NarrativeDirectionsAPI.as_view(),
         name="api-narrative-directions",
     ),
+    path("<int:pk>/domains/", api.NarrativeDomainsAPI.as_view(), name="api-narrative-domains"),
     path("<int:pk>/swim/", api.NarrativeSwimAPI.as_view(), name="api-narrative-swim"),
     path("<int:pk>/export/", api.NarrativeExportAPI.as_view(), name="api-narrative-export"),
     path(

@@ -31,10 +31,23 @@ def _cell(value):
     return "" if value is None else spreadsheet_safe(value)
 
 
-def table_bytes(synthesis: NarrativeSynthesis, data: dict, fmt: str) -> tuple[bytes, str, str]:
-    """``(body, media type, file name)``; a KeyError for an unknown format."""
+TABLES = ("studies", "domains")
+
+
+def table_bytes(
+    synthesis: NarrativeSynthesis, data: dict, fmt: str, table: str = "studies"
+) -> tuple[bytes, str, str]:
+    """``(body, media type, file name)``; a KeyError for an unknown format or table. CSV holds
+    one table: ``studies`` (per study and outcome, with its domain) or ``domains`` (per study,
+    one column per outcome domain and the number of outcomes behind it); XLSX holds both, with
+    vote counting per outcome and per domain."""
     media_type = TABLE_FORMATS[fmt]
-    columns, rows = selectors.characteristics_table(synthesis, data)
+    if table not in TABLES:
+        raise KeyError(table)
+    if fmt == "csv" and table == "domains":
+        columns, rows = selectors.domain_table(data)
+    else:
+        columns, rows = selectors.characteristics_table(synthesis, data)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -94,10 +107,55 @@ def table_bytes(synthesis: NarrativeSynthesis, data: dict, fmt: str) -> tuple[by
                         ]
                     ]
                 )
+        d_columns, d_rows = selectors.domain_table(data)
+        domains = book.create_sheet("domains")
+        domains.append(d_columns)
+        for cell in domains[1]:
+            cell.font = Font(bold=True)
+        for row in d_rows:
+            domains.append([_cell(v) for v in row])
+        d_votes = book.create_sheet("vote counting by domain")
+        d_votes.append(
+            [
+                "group",
+                "domain",
+                "outcomes",
+                "beneficial",
+                "harmful",
+                "no clear difference",
+                "n",
+                "proportion",
+                "ci_lb",
+                "ci_ub",
+                "sign test p",
+            ]
+        )
+        for g in data["groups"]:
+            for d in g["domains"]:
+                v = d["vote"] or {}
+                d_votes.append(
+                    [
+                        _cell(x)
+                        for x in [
+                            g["value"],
+                            d["domain"],
+                            "; ".join(d["outcomes"]),
+                            d["n_beneficial"],
+                            d["n_harmful"],
+                            d["n_unclear"],
+                            v.get("n"),
+                            v.get("proportion"),
+                            v.get("ci_lb"),
+                            v.get("ci_ub"),
+                            v.get("p_value"),
+                        ]
+                    ]
+                )
         out = io.BytesIO()
         book.save(out)
         body = out.getvalue()
-    return body, media_type, f"{safe_slug(synthesis.name)}-studies.{fmt}"
+    suffix = "domains" if fmt == "csv" and table == "domains" else "studies"
+    return body, media_type, f"{safe_slug(synthesis.name)}-{suffix}.{fmt}"
 
 
 def figure_bytes(synthesis: NarrativeSynthesis, data: dict, kind: str, fmt: str) -> bytes:
@@ -107,7 +165,7 @@ def figure_bytes(synthesis: NarrativeSynthesis, data: dict, kind: str, fmt: str)
     if kind == "effect_direction":
         fig = figures.effect_direction_plot(
             selectors.plot_rows(data),
-            [o["outcome"] for o in synthesis.outcomes],
+            [d["domain"] for d in data["domains"]],
             group_by=synthesis.group_by,
         )
     else:

@@ -30,8 +30,10 @@ from extraction.rob.figures import judgement_style
 BENEFICIAL, HARMFUL, UNCLEAR = "beneficial", "harmful", "no clear difference"
 CITATION = (
     "Effect direction plot after Hilton Boon & Thomson (2021), Res Synth Methods 12:29-33. "
-    "▲ beneficial, ▼ harmful, ◄► no clear difference; size: n < 50, 50-300, > 300; "
-    "colour: overall risk of bias."
+    "▲ beneficial, ▼ harmful, ◄► no clear difference or conflicting; size: n < 50, 50-300, "
+    "> 300; colour: overall risk of bias. Columns are outcome domains; a small number beside an "
+    "arrow is the number of outcomes it combines (the domain's direction is that of at least "
+    "70 % of them, else ◄►)."
 )
 HARVEST_NOTE = (
     "Harvest plot (Ogilvie et al. 2008): one bar per study (labelled) in the column of its "
@@ -116,7 +118,10 @@ def _arrow(ax, x, y, direction: str | None, size: int, fill: str) -> None:
 def effect_direction_plot(
     rows: Sequence[Mapping], outcomes: Sequence[str], *, group_by: str = ""
 ) -> Figure:
-    """Studies (grouped) by outcomes; ``rows`` as ``selectors.plot_rows``."""
+    """Studies (grouped) by outcome domains (``outcomes``: the domains' names); ``rows`` as
+    ``selectors.plot_rows``. When a study's arrow in a domain combines more than one outcome, the
+    number of outcomes behind it is written small beside it (the page's domain table gives it
+    as a tooltip with the count per direction)."""
     label_w = (
         max(
             [text_width("Study", BODY, True)]
@@ -172,6 +177,9 @@ def effect_direction_plot(
                 _arrow(
                     ax, cx, y, r["directions"].get(o), size_class(r.get("n")), _fill(r.get("rob"))
                 )
+                k = (r.get("counts") or {}).get(o, 0)
+                if k > 1 and r["directions"].get(o):
+                    _text(ax, cx + 16, y + 3, f"{k}", size=LABEL, colour="#424242")
             y += ROW * 0.5
     y += PAD
     ax.plot([PAD, width - PAD], [y - PAD / 2] * 2, color="#000000", linewidth=0.5)

@@ -48,6 +48,9 @@ class NarrativeSynthesis(models.Model):
     studies = models.JSONField(default=list, blank=True)
     #: [{"outcome": name, "favourable": "lower"|"higher", "combine": ""|"fisher"|"stouffer"}]
     outcomes = models.JSONField(default=list, blank=True)
+    #: Outcome domains (Thomson & Thomas 2013): {outcome name: domain name}. An outcome not in
+    #: the map is its own domain (named after it), so an empty map keeps one column per outcome.
+    domains = models.JSONField(default=dict, blank=True)
     #: The team's words shown above the tables (what the synthesis is and why).
     description = models.TextField(blank=True)
     #: The SWiM checklist's text the team wrote, by item key ("1".."9").

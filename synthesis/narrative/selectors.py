@@ -188,6 +188,85 @@ def _row(study: dict, outcome: dict, entry: NarrativeDirection | None, rob: dict
     return row
 
 
+def _vote(n_ben: int, n_harm: int, level: float = 95) -> tuple[dict | None, str]:
+    """The sign test of ``n_ben`` beneficial against ``n_harm`` harmful, or its note."""
+    try:
+        t = stats.sign_test(n_ben, n_harm, level=level)
+    except StatsInputError as exc:
+        return None, str(exc)
+    return {
+        "n": t.n,
+        "k": t.k,
+        "proportion": t.proportion,
+        "p_value": t.p_value,
+        "ci_lb": t.ci_lb,
+        "ci_ub": t.ci_ub,
+        "level": t.level,
+        "interval": t.interval,
+    }, ""
+
+
+def domain_of(synthesis: NarrativeSynthesis, outcome: str) -> str:
+    """The outcome domain of ``outcome``: the team's mapping, else the outcome itself."""
+    return (synthesis.domains or {}).get(outcome) or outcome
+
+
+def domains_of(synthesis: NarrativeSynthesis) -> list[dict]:
+    """``[{"domain", "outcomes": [names]}]`` in the order of their first outcome."""
+    found: dict[str, list[str]] = {}
+    for o in synthesis.outcomes:
+        found.setdefault(domain_of(synthesis, o["outcome"]), []).append(o["outcome"])
+    return [{"domain": d, "outcomes": names} for d, names in found.items()]
+
+
+def _domain_numbers(synthesis: NarrativeSynthesis, members: list, outcomes: list) -> list[dict]:
+    """Per outcome domain: each study's direction over its outcomes in the domain (the 70 %
+    rule, ``stats.domain_direction``) and vote counting with the sign test across studies."""
+    by_name = {o["outcome"]: o for o in outcomes}
+    out = []
+    for d in domains_of(synthesis):
+        rows = []
+        for s in members:
+            label = s.get("label", "")
+            per = {}
+            for name in d["outcomes"]:
+                for r in by_name[name]["rows"]:
+                    if r["study"] == label:
+                        per[name] = r
+            combined = stats.domain_direction([r["direction"] for r in per.values()])
+            first = next(iter(per.values()), {})
+            rows.append(
+                {
+                    "study": label,
+                    "n": first.get("n"),
+                    "rob": first.get("rob"),
+                    "direction": combined.direction,
+                    "k": combined.k,
+                    "n_beneficial": combined.n_beneficial,
+                    "n_harmful": combined.n_harmful,
+                    "n_unclear": combined.n_unclear,
+                    "outcomes": {name: r["direction"] for name, r in per.items()},
+                }
+            )
+        n_ben = sum(r["direction"] == stats.BENEFICIAL for r in rows)
+        n_harm = sum(r["direction"] == stats.HARMFUL for r in rows)
+        vote, note = _vote(n_ben, n_harm)
+        out.append(
+            {
+                "domain": d["domain"],
+                "outcomes": d["outcomes"],
+                "rows": rows,
+                "n_beneficial": n_ben,
+                "n_harmful": n_harm,
+                "n_unclear": sum(r["direction"] == stats.NO_CLEAR_DIFFERENCE for r in rows),
+                "n_missing": sum(r["direction"] is None for r in rows),
+                "vote": vote,
+                "vote_note": note,
+            }
+        )
+    return out
+
+
 def _numbers(outcome: dict, rows: list[dict], level: float = 95) -> dict:
     directed = [r for r in rows if r["direction"]]
     n_ben = sum(r["direction"] == stats.BENEFICIAL for r in directed)
@@ -204,21 +283,7 @@ def _numbers(outcome: dict, rows: list[dict], level: float = 95) -> dict:
         "combined": None,
         "combined_note": "",
     }
-    try:
-        t = stats.sign_test(n_ben, n_harm, level=level)
-    except StatsInputError as exc:
-        out["vote_note"] = str(exc)
-    else:
-        out["vote"] = {
-            "n": t.n,
-            "k": t.k,
-            "proportion": t.proportion,
-            "p_value": t.p_value,
-            "ci_lb": t.ci_lb,
-            "ci_ub": t.ci_ub,
-            "level": t.level,
-            "interval": t.interval,
-        }
+    out["vote"], out["vote_note"] = _vote(n_ben, n_harm, level)
     with_yi = [r for r in rows if r["yi"] is not None]
     measures = {r["measure"] for r in with_yi}
     if len(measures) > 1:
@@ -294,32 +359,74 @@ def compute(synthesis: NarrativeSynthesis) -> dict[str, Any]:
                 | _numbers(o, rows)
             )
         out_groups.append(
-            {"value": value, "studies": [s.get("label", "") for s in members], "outcomes": outcomes}
+            {
+                "value": value,
+                "studies": [s.get("label", "") for s in members],
+                "outcomes": outcomes,
+                "domains": _domain_numbers(synthesis, members, outcomes),
+            }
         )
     return {
         "snapshot": {"number": snapshot.number, "sha256": snapshot.sha256} if snapshot else None,
         "group_by": synthesis.group_by,
         "selection": synthesis.selection,
         "studies": [s.get("label", "") for s in studies],
+        "domains": domains_of(synthesis),
         "groups": out_groups,
     }
 
 
 def plot_rows(data: dict) -> list[dict]:
-    """The effect-direction plot's rows: one per study, its group, n, RoB and a direction per
-    outcome (None when the study has none)."""
+    """The effect-direction plot's rows: one per study, its group, n, RoB, a direction per
+    outcome domain (None when the study has none) and the number of outcomes behind it."""
     rows = []
     for g in data["groups"]:
         for label in g["studies"]:
-            row = {"study": label, "group": g["value"], "n": None, "rob": None, "directions": {}}
-            for o in g["outcomes"]:
-                for r in o["rows"]:
+            row = {
+                "study": label,
+                "group": g["value"],
+                "n": None,
+                "rob": None,
+                "directions": {},
+                "counts": {},
+            }
+            for d in g["domains"]:
+                for r in d["rows"]:
                     if r["study"] == label:
-                        row["directions"][o["outcome"]] = r["direction"]
+                        row["directions"][d["domain"]] = r["direction"]
+                        row["counts"][d["domain"]] = r["k"]
                         row["n"] = row["n"] or r["n"]
                         row["rob"] = row["rob"] or r["rob"]
             rows.append(row)
     return rows
+
+
+DOMAIN_TABLE = ["group", "study", "n", "rob"]
+
+
+def domain_table(data: dict) -> tuple[list[str], list]:
+    """``(columns, rows)``: one row per study, one column per outcome domain (its combined
+    direction) and one with the number of outcomes behind it."""
+    names = [d["domain"] for d in data["domains"]]
+    columns = [*DOMAIN_TABLE]
+    for name in names:
+        columns += [name, f"{name} (outcomes)"]
+    rows = []
+    for g in data["groups"]:
+        for label in g["studies"]:
+            cells: dict[str, Any] = {}
+            n = rob = None
+            for d in g["domains"]:
+                for r in d["rows"]:
+                    if r["study"] == label:
+                        cells[d["domain"]] = (r["direction"] or "", r["k"])
+                        n, rob = n or r["n"], rob or r["rob"]
+            row = [g["value"], label, n, rob or ""]
+            for name in names:
+                direction, k = cells.get(name, ("", 0))
+                row += [direction, k]
+            rows.append(row)
+    return columns, rows
 
 
 # --- The characteristics and results of included studies ------------------------------------
@@ -330,6 +437,7 @@ TABLE_FIXED = [
     "n",
     "rob",
     "outcome",
+    "domain",
     "measure",
     "yi",
     "ci_lb",
@@ -359,6 +467,7 @@ def characteristics_table(synthesis: NarrativeSynthesis, data: dict) -> tuple[li
                     + [study_value(v, f) if study_value(v, f) is not None else "" for f in fields]
                     + [
                         r["outcome"],
+                        domain_of(synthesis, r["outcome"]),
                         r["measure"],
                         r["yi"],
                         r["ci_lb"],
@@ -454,6 +563,23 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return "" if x is None else f"{x:.{digits}g}"
 
 
+def _domains_sentence(data: dict) -> str:
+    domains = data.get("domains") or []
+    if not domains:
+        return ""
+    parts = [f"{d['domain']} ({', '.join(d['outcomes'])})" for d in domains]
+    text = f" Outcomes were grouped into {len(domains)} outcome domain(s): {'; '.join(parts)}."
+    if any(len(d["outcomes"]) > 1 for d in domains):
+        text += (
+            " Within a study, a domain takes the direction shared by at least 70 % of its "
+            "outcomes with a direction, otherwise no clear difference / conflicting (Thomson & "
+            "Thomas 2013; Hilton Boon & Thomson 2021); vote counting is per domain."
+        )
+    else:
+        text += " Each domain holds one outcome."
+    return text
+
+
 def swim_checklist(synthesis: NarrativeSynthesis, data: dict) -> list[dict]:
     """The nine SWiM items, each with what the app knows of it (``filled``, from what the team
     did) and the team's own text (``text``); ``gap`` when neither says anything."""
@@ -485,7 +611,8 @@ def swim_checklist(synthesis: NarrativeSynthesis, data: dict) -> list[dict]:
             if synthesis.group_by
             else "Studies were synthesised as one group."
         )
-        + f" The synthesis covers {selection} ({len(data['studies'])} studies).",
+        + f" The synthesis covers {selection} ({len(data['studies'])} studies)."
+        + _domains_sentence(data),
         "2": "; ".join(
             f"{name}: {', '.join(sorted(m)) or 'no computed effect size'} "
             f"({fav.get(favourable.get(name, ''), '')})"

@@ -40,6 +40,10 @@ class NarrativeWriteSerializer(serializers.Serializer):
 class NarrativeSerializer(NarrativeWriteSerializer):
     id = serializers.IntegerField()
     snapshot = serializers.IntegerField(source="snapshot_id", allow_null=True)
+    domains = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Outcome to domain where the team grouped outcomes (see …/domains/).",
+    )
     created_by = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -52,9 +56,13 @@ class NarrativeResultsSerializer(serializers.Serializer):
     group_by = serializers.CharField(allow_blank=True)
     selection = serializers.CharField()
     studies = serializers.ListField(child=serializers.CharField())
+    domains = serializers.JSONField(help_text="[{domain, outcomes: [names]}]: the outcome domains.")
     groups = serializers.JSONField(
         help_text="[{value, studies, outcomes: [{outcome, favourable, combine, rows, "
-        "n_beneficial, n_harmful, n_unclear, n_missing, vote, summary, combined, notes}]}]"
+        "n_beneficial, n_harmful, n_unclear, n_missing, vote, summary, combined, notes}], "
+        "domains: [{domain, outcomes, rows: [{study, n, rob, direction, k, n_beneficial, "
+        "n_harmful, n_unclear, outcomes}], n_beneficial, n_harmful, n_unclear, n_missing, vote, "
+        "vote_note}]}]"
     )
 
 
@@ -99,3 +107,31 @@ class SwimWriteSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, max_length=20000),
         help_text="Item number (“1”..“9”) to the team's text.",
     )
+
+
+class DomainSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    outcomes = serializers.ListField(child=serializers.CharField())
+
+
+class DomainsSerializer(serializers.Serializer):
+    mapping = serializers.DictField(
+        child=serializers.CharField(), help_text="Every outcome to its domain."
+    )
+    domains = DomainSerializer(many=True)
+
+
+class DomainsWriteSerializer(serializers.Serializer):
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200),
+        help_text="Outcome to domain name; an outcome left out or given “” is its own domain.",
+    )
+
+
+class NarrativePageSerializer(serializers.Serializer):
+    """A page of the review's narrative syntheses (limit/offset, like every list of the API)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NarrativeSerializer(many=True)

@@ -167,6 +167,12 @@ def synthesis_update(
             }
             for k, v in fields.items():
                 setattr(locked, k, v)
+            # An outcome taken out leaves its domain with it (re-added, it is its own again).
+            names = {o["outcome"] for o in fields["outcomes"]}
+            kept = {k: v for k, v in (locked.domains or {}).items() if k in names}
+            if kept != (locked.domains or {}):
+                changes["domains"] = [locked.domains, kept]
+                locked.domains = kept
             locked.save()
             if changes:
                 audit_record(
@@ -315,3 +321,55 @@ def swim_save(*, actor, review: Review, synthesis: NarrativeSynthesis, data: Any
             )
     synthesis.swim = swim
     return swim
+
+
+MAX_DOMAIN = 200
+
+
+def domains_set(*, actor, review: Review, synthesis: NarrativeSynthesis, data: Any) -> dict:
+    """Map the synthesis's outcomes to outcome domains: ``data`` is ``{outcome: domain}``; an
+    outcome left out or given "" (or its own name) is its own domain. Replaces the mapping;
+    audited "mapped outcome domains" with each outcome whose domain changed."""
+    require_role(user=actor, review=review, roles=ANALYSIS_ROLES, action="map outcome domains")
+    if not isinstance(data, dict):
+        raise ValidationError("Give the mapping as an object of outcome to domain.")
+    names = [o["outcome"] for o in synthesis.outcomes]
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for key in data:
+        if not isinstance(key, str) or key not in names:
+            errors[str(key)[:100]] = "Not an outcome of this narrative synthesis."
+            continue
+        value = data[key]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[key[:100]] = "Give the domain's name as text."
+            continue
+        try:
+            value = clean_input_text(value, field="domain", max_length=MAX_DOMAIN)
+        except ValidationError as exc:
+            errors[key[:100]] = exc.message_dict["domain"][0]
+            continue
+        value = " ".join(value.split())
+        if value and value != key:
+            clean[key] = value
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = NarrativeSynthesis.objects.select_for_update().get(pk=synthesis.pk, review=review)
+        old = {n: (locked.domains or {}).get(n) or n for n in names}
+        new = {n: clean.get(n) or n for n in names}
+        changed = {n: [old[n], new[n]] for n in names if old[n] != new[n]}
+        locked.domains = clean
+        locked.save(update_fields=["domains", "updated_at"])
+        if changed:
+            audit_record(
+                actor=actor,
+                review=review,
+                verb="mapped outcome domains",
+                obj=locked,
+                changes={"synthesis": locked.name, "domains": changed},
+            )
+    synthesis.domains = clean
+    return clean

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.narrative_delete, name="narrative_delete"),
     path("<int:pk>/direction/", views.narrative_direction, name="narrative_direction"),
     path("<int:pk>/export/", views.narrative_export, name="narrative_export"),
+    path("<int:pk>/domains/", views.narrative_domains, name="narrative_domains"),
     path("<int:pk>/swim/", views.narrative_swim, name="narrative_swim"),
     path("<int:pk>/swim.md", views.narrative_swim_markdown, name="narrative_swim_md"),
     path(

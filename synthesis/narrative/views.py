@@ -167,6 +167,7 @@ def narrative(request, slug: str, pk: int):
     synthesis = _get(review, pk)
     data = selectors.compute(synthesis)
     columns, rows = selectors.characteristics_table(synthesis, data)
+    domain_columns, domain_rows = selectors.domain_table(data)
     context = {
         "review": review,
         "section": "narrative",
@@ -174,6 +175,8 @@ def narrative(request, slug: str, pk: int):
         "data": data,
         "columns": columns,
         "table": rows,
+        "domain_columns": domain_columns,
+        "domain_table": domain_rows,
         "entries": list(synthesis.directions.all()),
         "directions": DIRECTION_CHOICES,
         "can_write": _may_write(request, review),
@@ -219,17 +222,56 @@ def narrative_figure(request, slug: str, pk: int, narrative_figure: str, fmt: st
 @login_required
 @require_safe
 def narrative_export(request, slug: str, pk: int):
-    """``?format=csv|xlsx``: the characteristics and results of the included studies."""
+    """``?format=csv|xlsx`` (``&table=studies|domains`` for CSV): the characteristics and results
+    of the included studies, or the directions per outcome domain."""
     review = review_for_user(user=request.user, slug=slug)
     synthesis = _get(review, pk)
     fmt = request.GET.get("format", "csv")
-    if fmt not in exports.TABLE_FORMATS:
-        messages.error(request, "Choose the format csv or xlsx.")
+    table = request.GET.get("table", "studies")
+    if fmt not in exports.TABLE_FORMATS or table not in exports.TABLES:
+        messages.error(request, "Choose the format csv or xlsx and the table studies or domains.")
         return redirect("synthesis:narrative", slug=review.slug, pk=synthesis.pk)
-    body, media_type, filename = exports.table_bytes(synthesis, selectors.compute(synthesis), fmt)
+    body, media_type, filename = exports.table_bytes(
+        synthesis, selectors.compute(synthesis), fmt, table
+    )
     response = HttpResponse(body, content_type=media_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def narrative_domains(request, slug: str, pk: int):
+    """The outcome domains: which outcomes are synthesised together (Thomson & Thomas 2013)."""
+    review = review_for_user(user=request.user, slug=slug)
+    synthesis = _get(review, pk)
+    names = [o["outcome"] for o in synthesis.outcomes]
+    if request.method == "POST":
+        try:
+            services.domains_set(
+                actor=request.user,
+                review=review,
+                synthesis=synthesis,
+                data={n: request.POST.get(f"domain_{i}", "") for i, n in enumerate(names)},
+            )
+        except ValidationError as exc:
+            for m in _messages_of(exc):
+                messages.error(request, m)
+            return redirect("synthesis:narrative_domains", slug=review.slug, pk=synthesis.pk)
+        messages.success(request, "Outcome domains saved.")
+        return redirect("synthesis:narrative", slug=review.slug, pk=synthesis.pk)
+    context = {
+        "review": review,
+        "section": "narrative",
+        "synthesis": synthesis,
+        "rows": [
+            {"index": i, "outcome": n, "domain": selectors.domain_of(synthesis, n)}
+            for i, n in enumerate(names)
+        ],
+        "domains": selectors.domains_of(synthesis),
+        "can_write": _may_write(request, review),
+    }
+    return render(request, "synthesis/narrative/domains.html", context)
 
 
 @login_required

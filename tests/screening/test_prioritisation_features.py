@@ -209,3 +209,33 @@ def test_features_of_a_review_without_records(review):
     assert result["featurised"] == 0 and result["records"] == 0
     matrix, terms, featurised = prio._features(review, prio._items(review).ids)
     assert matrix.shape[0] == 0 and terms == [] and featurised == 0
+
+
+@pytest.mark.django_db
+def test_a_review_s_ranking_reads_only_its_own_records(
+    review, lead, reviewer_a, reviewer_b, django_capture_on_commit_callbacks
+):
+    """``ScreeningItem.objects.primary(review)`` once returned every review's items, so the
+    ranking trained on (and its "why ranked high" terms came from) other reviews' records."""
+    from reviews import services as review_services
+
+    other = review_services.review_create(user=lead, title="Other", slug="other-review")
+    secret = "".join(
+        f"TY  - JOUR\nTI  - Unrelated secret topic {i}\nAB  - Secret words.\nER  - \n\n"
+        for i in range(5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(lead, other, secret.encode())
+        upload(lead, review, RIS.encode())
+    assert len(_items(other)) == 5
+    mine = {i.pk for i in _items(review)}
+    assert set(ScreeningItem.objects.primary(review).values_list("pk", flat=True)) == mine
+    assert set(prio._items(review).ids.tolist()) == mine
+    items = sorted(_items(review), key=lambda i: i.pk)
+    _settle(review, items[0], "include", reviewer_a, reviewer_b)
+    _settle(review, items[3], "exclude", reviewer_a, reviewer_b)
+    result = prio.retrain(review)
+    assert result["ranked"] == 4
+    state = prio.ranking_state(review)
+    assert "secret" not in " ".join(state.top_terms)
+    assert set(map(int, state.why)) <= mine

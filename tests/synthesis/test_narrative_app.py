@@ -321,7 +321,7 @@ def test_figures_and_table_exports(review, stats_user, snapshot):
     assert rows[0][:4] == ["group", "study", "n", "rob"] and len(rows) == 14
     r = c.get(f"{API}{synthesis.pk}/export/?format=xlsx")
     book = load_workbook(io.BytesIO(r.content))
-    assert book.sheetnames == ["studies", "vote counting"]
+    assert book.sheetnames == ["studies", "vote counting", "domains", "vote counting by domain"]
     assert book["vote counting"].max_row == 4
 
 

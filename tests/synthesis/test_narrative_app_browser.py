@@ -1,6 +1,6 @@
 """Narrative synthesis in the browser (issue 22): a statistician defines one on the finalised
 BCG extraction, sees the effect-direction plot, sets a direction by hand with a reason and
-writes a SWiM item; the pages pass axe-core."""
+writes a SWiM item and maps the outcome to a domain; the pages pass axe-core."""
 
 from __future__ import annotations
 
@@ -66,4 +66,13 @@ def test_a_statistician_builds_a_narrative_synthesis_in_the_browser(
     page.get_by_role("button", name="Save the checklist").click()
     page.get_by_text("SWiM checklist saved.").wait_for()
     assert NarrativeSynthesis.objects.get().swim == {"6": "GRADE, adapted."}
+    # Outcome domains: the one outcome renamed into a domain shows in the domain table.
+    page.get_by_role("link", name="By allocation").first.click()
+    page.get_by_role("link", name="Outcome domains").click()
+    page.get_by_role("heading", name="Outcome domains").wait_for()
+    assert axe_violations(page) == []
+    page.get_by_label("Tuberculosis").fill("Infection")
+    page.get_by_role("button", name="Save the domains").click()
+    page.locator('[data-domain-cell="Infection"]').first.wait_for()
+    assert NarrativeSynthesis.objects.get().domains == {"Tuberculosis": "Infection"}
     context.close()

@@ -19,8 +19,10 @@ def test_the_bcg_demo_has_a_narrative_synthesis_by_allocation(
         review = demo_bcg_build(people)
     synthesis = NarrativeSynthesis.objects.get(review=review)
     assert "also pooled" in synthesis.description
+    assert "one outcome domain" in synthesis.description and synthesis.domains == {}
     data = selectors.compute(synthesis)
     assert len(data["studies"]) == 13
+    assert data["domains"] == [{"domain": "Tuberculosis", "outcomes": ["Tuberculosis"]}]
     groups = {g["value"]: g for g in data["groups"]}
     assert set(groups) == {
         "Allocation: alternate (dat.bcg)",
