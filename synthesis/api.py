@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core import job_display
 from core.api_files import FileAnswerMixin
 from core.models import Job
+from core.pagination import page_parameters, page_serializer, paginated
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.models import Review
 from synthesis import exports, selectors, services
@@ -88,7 +89,11 @@ def _input(request) -> dict:
 class AnalysisListAPI(_SynthesisAPI, APIView):
     """The review's analyses; POST (a statistician or lead) defines one."""
 
-    @extend_schema(responses=AnalysisSerializer(many=True))
+    @extend_schema(
+        operation_id="reviews_synthesis_analyses_list",
+        responses=page_serializer(AnalysisSerializer, "AnalysisPage"),
+        parameters=page_parameters(),
+    )
     def get(self, request, slug):
         from reviews.protocol.selectors import synthesis_plan
 
@@ -96,7 +101,7 @@ class AnalysisListAPI(_SynthesisAPI, APIView):
         latest_number = selectors.latest_snapshot_number(review)
         plan = synthesis_plan(review)
         found = [_analysis_data(a, latest_number, plan) for a in selectors.analyses_of(review)]
-        return Response(AnalysisSerializer(found, many=True).data)
+        return paginated(self, request, found, AnalysisSerializer)
 
     @extend_schema(request=AnalysisWriteSerializer, responses={201: AnalysisSerializer})
     def post(self, request, slug):
@@ -187,14 +192,17 @@ def _result_data(result: AnalysisResult, latest_number: int | None, detail=False
 class ResultListAPI(_SynthesisAPI, APIView):
     """The analysis's stored results, newest first (without their data)."""
 
-    @extend_schema(responses=ResultSerializer(many=True))
+    @extend_schema(
+        operation_id="reviews_synthesis_analyses_results_list",
+        responses=page_serializer(ResultSerializer, "ResultPage"),
+        parameters=page_parameters(),
+    )
     def get(self, request, slug, pk):
         analysis = self.get_analysis(pk)
         latest_number = selectors.latest_snapshot_number(self.get_review())
         found = analysis.results.defer("inputs", "results").order_by("-pk")
-        return Response(
-            ResultSerializer([_result_data(r, latest_number) for r in found], many=True).data
-        )
+        rows = [_result_data(r, latest_number) for r in found]
+        return paginated(self, request, rows, ResultSerializer)
 
 
 class ResultDetailAPI(_SynthesisAPI, APIView):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
+from core.pagination import page_parameters, page_serializer, paginated
 from extraction.models import Study
 from extraction.rob import exports, selectors, services
 from extraction.rob.serializers import (
@@ -112,7 +113,11 @@ class RobSettingsAPI(_RobAPI, APIView):
 class RobOverviewAPI(_RobAPI, APIView):
     """Every study (and outcome) with its status and finished consensus overall judgement."""
 
-    @extend_schema(responses=RobOverviewSerializer(many=True))
+    @extend_schema(
+        operation_id="reviews_extraction_rob_assessments_list",
+        responses=page_serializer(RobOverviewSerializer, "RobOverviewPage"),
+        parameters=page_parameters(),
+    )
     def get(self, request, slug):
         rows = selectors.overview(self.get_review())
         data = [
@@ -125,7 +130,7 @@ class RobOverviewAPI(_RobAPI, APIView):
             }
             for r in rows
         ]
-        return Response(RobOverviewSerializer(data, many=True).data)
+        return paginated(self, request, data, RobOverviewSerializer)
 
 
 class RobAssessmentListAPI(_RobAPI, APIView):

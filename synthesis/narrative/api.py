@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
-from core.pagination import LimitOffsetPagination
+from core.pagination import page_parameters, page_serializer, paginated
 from reviews.access import require_role, review_for_user, scoped_get
 from reviews.models import Review
 from synthesis.constants import ANALYSIS_ROLES
@@ -27,7 +27,6 @@ from synthesis.narrative.serializers import (
     DirectionWriteSerializer,
     DomainsSerializer,
     DomainsWriteSerializer,
-    NarrativePageSerializer,
     NarrativeResultsSerializer,
     NarrativeSerializer,
     NarrativeWriteSerializer,
@@ -99,18 +98,12 @@ class NarrativeListAPI(_NarrativeAPI, APIView):
 
     @extend_schema(
         operation_id="reviews_synthesis_narrative_list",
-        responses=NarrativePageSerializer,
-        parameters=[
-            OpenApiParameter("limit", int, description="Number of results to return per page."),
-            OpenApiParameter("offset", int, description="The initial index of the results."),
-        ],
+        responses=page_serializer(NarrativeSerializer, "NarrativePage"),
+        parameters=page_parameters(),
     )
     def get(self, request, slug):
-        # Paginated like every list of the API.
         found = [_data(s) for s in selectors.syntheses_of(self.get_review())]
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(found, request, view=self)
-        return paginator.get_paginated_response(NarrativeSerializer(page, many=True).data)
+        return paginated(self, request, found, NarrativeSerializer)
 
     @extend_schema(request=NarrativeWriteSerializer, responses={201: NarrativeSerializer})
     def post(self, request, slug):

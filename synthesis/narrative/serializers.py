@@ -126,12 +126,3 @@ class DomainsWriteSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, max_length=200),
         help_text="Outcome to domain name; an outcome left out or given “” is its own domain.",
     )
-
-
-class NarrativePageSerializer(serializers.Serializer):
-    """A page of the review's narrative syntheses (limit/offset, like every list of the API)."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = NarrativeSerializer(many=True)

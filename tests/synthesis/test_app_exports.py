@@ -183,8 +183,8 @@ def test_the_api_defines_runs_and_reads(review, lead, stats, django_capture_on_c
     body = created.json()
     assert body["snapshot"] == snapshot.pk and body["latest_result"] is None
     pk = body["id"]
-    listed = c.get(f"{API}analyses/").json()
-    assert [a["id"] for a in listed] == [pk]
+    listed = c.get(f"{API}analyses/").json()  # paged like every list of the API
+    assert listed["count"] == 1 and [a["id"] for a in listed["results"]] == [pk]
     with django_capture_on_commit_callbacks(execute=True):
         run = c.post(f"{API}analyses/{pk}/run/")
     assert run.status_code == 202
@@ -194,7 +194,8 @@ def test_the_api_defines_runs_and_reads(review, lead, stats, django_capture_on_c
     detail = c.get(f"{API}results/{result.pk}/").json()
     assert detail["results"] == result.results and detail["inputs"]["rows"]
     assert detail["stale"] is False and detail["snapshot_number"] == 1
-    assert [r["id"] for r in c.get(f"{API}analyses/{pk}/results/").json()] == [result.pk]
+    results = c.get(f"{API}analyses/{pk}/results/").json()["results"]
+    assert [r["id"] for r in results] == [result.pk]
     assert c.get(f"{API}analyses/{pk}/").json()["latest_result"] == result.pk
     replaced = c.put(
         f"{API}analyses/{pk}/", MAIN | {"method": "DL"}, content_type="application/json"
