@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.forms import apply_errors
 from extraction import selectors as extraction
 from reviews.access import may_open, require_role, review_for_user, scoped_get
 from synthesis.constants import ANALYSIS_ROLES
@@ -71,13 +72,7 @@ def _save(request, review, form, synthesis=None):
             actor=request.user, review=review, synthesis=synthesis, data=data
         )
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                for e in errors:
-                    form.add_error(field if field in form.fields else None, e)
-        else:
-            for e in exc.messages:
-                form.add_error(None, e)
+        apply_errors(form, exc)
     return None
 
 
