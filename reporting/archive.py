@@ -139,11 +139,13 @@ ARCHIVED: list[ArchivedModel] = [
 # Invitations are open links to join this site's copy of the review (their token is a secret
 # of the site that sent them): they do not travel with the review.
 # A synthesis figure is drawn again from its stored result when first asked for.
-# Ranking features are term counts of the records, rebuilt from them by the next retrain.
+# Ranking features (and their stored parts) are term counts of the records, rebuilt from them
+# by the next retrain.
 NOT_ARCHIVED: set[str] = {
     "reviews.invitation",
     "synthesis.analysisfigure",
     "screening.rankingfeatures",
+    "screening.rankingfeaturespart",
 }
 
 USER_FIELDS = ("username", "email", "first_name", "last_name")

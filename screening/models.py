@@ -341,6 +341,7 @@ class Resolution(models.Model):
 from screening.fulltext.models import FullTextReport  # noqa: E402, F401
 from screening.prioritisation.models import (  # noqa: E402, F401
     RankingFeatures,
+    RankingFeaturesPart,
     RankingModel,
     StopDecision,
 )

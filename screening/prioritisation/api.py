@@ -17,6 +17,21 @@ from screening.prioritisation import services
 from screening.prioritisation.models import RankingMode, StopDecision
 
 
+class PhasesSerializer(serializers.Serializer):
+    read = serializers.FloatField()
+    fit = serializers.FloatField()
+    rank = serializers.FloatField()
+    write = serializers.FloatField()
+
+
+class FeaturesStateSerializer(serializers.Serializer):
+    prepared = serializers.IntegerField()
+    records = serializers.IntegerField()
+    built_at = serializers.DateTimeField(allow_null=True)
+    seconds = serializers.FloatField()
+    pending = serializers.BooleanField()
+
+
 class RankingSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=RankingMode.choices)
     trained_on = serializers.IntegerField(read_only=True)
@@ -24,9 +39,11 @@ class RankingSerializer(serializers.Serializer):
     irrelevant = serializers.IntegerField(read_only=True)
     trained_at = serializers.DateTimeField(read_only=True, allow_null=True)
     seconds = serializers.FloatField(read_only=True)
+    phases = PhasesSerializer(read_only=True, allow_null=True)
     ranked = serializers.IntegerField(read_only=True)
     top_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     retrain_pending = serializers.BooleanField(read_only=True)
+    features = FeaturesStateSerializer(read_only=True)
 
 
 class StoppingSerializer(serializers.Serializer):
@@ -72,8 +89,9 @@ def _ranking(review: Review) -> dict:
     return {
         "mode": state.mode, "trained_on": state.trained_on, "relevant": state.relevant,
         "irrelevant": state.irrelevant, "trained_at": state.trained_at, "seconds": state.seconds,
-        "ranked": state.ranked, "top_terms": list(state.top_terms),
-        "retrain_pending": services.retrain_pending(review),
+        "phases": state.phases or None, "ranked": state.ranked,
+        "top_terms": list(state.top_terms), "retrain_pending": services.retrain_pending(review),
+        "features": services.features_state(review),
     }  # fmt: skip
 
 

@@ -27,6 +27,8 @@ class RankingModel(models.Model):
     irrelevant = models.PositiveIntegerField(default=0)
     trained_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
+    # Seconds of the last training by phase: read, fit, rank, write (services._Clock).
+    phases = models.JSONField(default=dict, blank=True)
     ranked = models.PositiveIntegerField(default=0)  # unscreened records given a priority
     top_terms = models.JSONField(default=list, blank=True)
     # For the first records of the queue: item id -> the terms that push it up most.
@@ -40,28 +42,48 @@ class RankingModel(models.Model):
 
 
 class RankingFeatures(models.Model):
-    """The term counts of a review's title/abstract records (one row per item, by ascending
-    item id), the vocabulary and the TF-IDF matrix, built by a background job after each
-    import (``services.features_refresh``) so that retraining only fits and scores. Derived
-    from the records: never archived, rebuilt if lost."""
+    """The state of a review's stored ranking features: the term counts of its title/abstract
+    records (one row per item, by ascending item id) and the vocabulary, built by a background
+    job after each import (``services.features_refresh``) so that retraining only weighs, fits
+    and scores. The arrays themselves are in :class:`RankingFeaturesPart` rows. Derived from
+    the records: never archived, rebuilt if lost."""
 
     review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="ranking_features")
-    item_ids = models.BinaryField(default=b"")  # int64, one per row, ascending
-    counts = models.BinaryField(default=b"")  # scipy.sparse.save_npz of the CSR counts
-    # The TF-IDF of those rows (features.weigh), ready for the retrain: save_npz of the CSR.
-    weighed = models.BinaryField(default=b"")
-    terms = models.BinaryField(default=b"")  # zlib of the terms, one per line, column order
     rows = models.PositiveIntegerField(default=0)
     columns = models.PositiveIntegerField(default=0)
     built_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)  # the last refresh
     version = models.PositiveIntegerField(default=0)  # bumped at every write (process caches)
+    # features.ANALYSER when counted: counts made by another analyser are counted again.
+    analyser = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         app_label = "screening"
 
     def __str__(self) -> str:
         return f"Ranking features of {self.review}"
+
+
+class RankingFeaturesPart(models.Model):
+    """One piece of one array of a review's stored features (``services.PARTS``: item ids,
+    the count matrix's row pointers, column numbers and counts, the compressed vocabulary).
+    Split into pieces of at most ``services.PART_BYTES`` because a 100,000-record review's
+    counts are about 170 MB and PostgreSQL refuses any message over 1 GB: stored whole, with the
+    TF-IDF matrix beside them, they could not be saved at all."""
+
+    features = models.ForeignKey(RankingFeatures, on_delete=models.CASCADE, related_name="parts")
+    name = models.CharField(max_length=20)
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        app_label = "screening"
+        constraints = [
+            models.UniqueConstraint(fields=["features", "name", "seq"], name="uniq_ranking_part")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.seq} of {self.features}"
 
 
 class StopDecision(models.Model):

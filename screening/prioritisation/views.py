@@ -39,6 +39,7 @@ def _page(request, review, *, errors=(), status=200, form=None):
         "state": services.ranking_state(review),
         "modes": RankingMode.choices,
         "retrain_pending": services.retrain_pending(review),
+        "features": services.features_state(review) if is_lead else None,
         "panel": panel,
         "recall_percent": round(panel.recall_target * 100, 1),
         "confidence_percent": round(panel.confidence * 100, 1),

@@ -6,6 +6,7 @@ a vote, the ranking switch and the stop decision (lead only, audited, exported),
 from __future__ import annotations
 
 import json
+import math
 from io import StringIO
 
 import numpy as np
@@ -63,6 +64,31 @@ def test_replay_is_deterministic_and_beats_random_order():
     assert result["wss95"] > 20  # screening in random order gives about 0
 
 
+def test_replay_stops_retraining_after_the_last_relevant_record_without_changing_a_metric():
+    """The full replay, retraining after every record to the end, against ``replay``, which
+    stops at the last relevant record: the same order up to there, the same metrics."""
+    data = _fixture()
+    matrix, _ = features.featurize(data.texts())
+    labels, n = data.labels, len(data.labels)
+    rng = np.random.default_rng(3 + 1_000_003)
+    order = list(simulate.prior_rows(labels, 3))
+    unseen = np.ones(n, dtype=bool)
+    unseen[order] = False
+    while unseen.any():
+        rows = np.asarray(order)
+        trained = model.train(matrix, rows, labels[rows])
+        nxt = model.rank(
+            trained.scores(matrix), np.flatnonzero(unseen), rng=rng, offset=len(order),
+            dry=model.exploring(labels[rows], n),
+        )[0]  # fmt: skip
+        order.append(int(nxt))
+        unseen[nxt] = False
+    short = simulate.replay(matrix, labels, seed=3)
+    last = int(np.flatnonzero(labels[short])[-1])
+    assert list(short[: last + 1]) == order[: last + 1]
+    assert simulate.metrics(labels[short]) == simulate.metrics(labels[np.asarray(order)])
+
+
 def test_exploration_takes_every_fiftieth_place_at_random():
     scores = np.arange(200, 0, -1, dtype=float)  # row 0 scores highest
     order = model.rank(scores, np.arange(200), rng=np.random.default_rng(1), exploration=0.02)
@@ -86,6 +112,36 @@ def test_p_value_matches_hand_computed_hypergeometric_values():
     )
     assert stopping.p_value(seen, 20, 0.95) == pytest.approx(expected)
     assert stopping.p_value(seen, 20, 0.95) == pytest.approx(15 / 18)  # drawing 3, missing 1 of 18
+
+
+def _p_value_every_n(seen, n_total, recall_target=0.95):
+    """The test as published: the minimum over every sample of the last n records."""
+    r_seen = int(seen.sum())
+    if r_seen == 0:
+        return 1.0
+    k_tar = math.floor(r_seen / recall_target) + 1
+    best = 1.0
+    for n in range(1, len(seen) + 1):
+        k = int(seen[len(seen) - n :].sum())
+        urn, in_urn = n_total - len(seen) + n, k_tar - (r_seen - k)
+        if in_urn <= urn:
+            best = min(best, float(hypergeom.cdf(k, urn, in_urn, n)))
+    return best
+
+
+def test_p_value_tests_only_the_samples_that_can_give_the_minimum():
+    """``p_value`` evaluates only the longest sample of each run of equal k; the minimum is
+    the one over every n (a screening's worth of random orders, prioritised and not)."""
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        n_total = int(rng.integers(20, 400))
+        n_seen = int(rng.integers(1, n_total + 1))
+        decay = np.exp(-np.arange(n_seen) / rng.uniform(3, n_seen + 3))
+        seen = (rng.random(n_seen) < rng.uniform(0.01, 0.4) * decay).astype(int)
+        target = float(rng.choice([0.8, 0.9, 0.95, 0.99]))
+        assert stopping.p_value(seen, n_total, target) == pytest.approx(
+            _p_value_every_n(seen, n_total, target), rel=1e-12, abs=1e-15
+        )
 
 
 def test_stopping_test_fires_when_the_hand_computed_p_is_below_alpha():
@@ -278,8 +334,12 @@ def test_prioritisation_page_permissions(review, lead, reviewer_a, outsider):
     page = client_for(lead).get(url)
     assert page.status_code == 200 and b"data-stopping-panel" in page.content
     assert b"data-model-state" in page.content
+    # The lead sees how far the records are prepared for ranking (none counted yet here).
+    assert "prepared for ranking (their words counted" in page.content.decode()
+    assert "<strong>0</strong> of 12" in page.content.decode()
     seen = client_for(reviewer_a).get(url)
     assert seen.status_code == 200 and b"data-model-state" not in seen.content
+    assert b"data-features" not in seen.content
     assert client_for(outsider).get(url).status_code == 404
     stop = reverse("screening:stop", args=[review.slug])
     assert client_for(reviewer_a).post(stop, {"reason": "x"}).status_code == 403
@@ -312,6 +372,9 @@ def test_api_model_state_stopping_and_stop_decision(review, lead, reviewer_a, re
     prio.retrain(review)
     state = lead_c.get(f"{api}/ranking/").json()
     assert state["mode"] == "model" and state["trained_on"] == 2 and state["top_terms"]
+    assert set(state["phases"]) == {"read", "fit", "rank", "write"}
+    assert state["features"]["records"] == 12 and state["features"]["prepared"] == 12
+    assert state["features"]["pending"] is False and state["features"]["built_at"]
     assert _send(lead_c, "patch", f"{api}/ranking/", {"mode": "x"}).status_code == 400
     panel = rev_c.get(f"{api}/stopping/", {"recall_target": "0.9"}).json()
     assert panel["screened"] == 2 and panel["total"] == 12 and panel["recall_target"] == 0.9

@@ -103,14 +103,23 @@ def replay(
     prior: tuple[int, int] | None = None,
     exploration: float = model.EXPLORATION,
 ) -> np.ndarray:
-    """The order in which the app's model would have the whole review screened."""
+    """The order in which the app's model would have the whole review screened.
+
+    Once the last relevant record is screened the rest follow in file order without
+    retraining (ASReview's simulation stops there too): every metric of :func:`metrics`,
+    the stopping test's firing point included, reads only the labels in order, and past the
+    last relevant record they are all 0 whatever the order."""
     n = len(labels)
     rng = np.random.default_rng(seed + 1_000_003)
     prior = prior if prior is not None else prior_rows(labels, seed)
     order = list(prior)
     unseen = np.ones(n, dtype=bool)
     unseen[list(prior)] = False
+    left = int(labels.sum()) - int(labels[list(prior)].sum())  # relevant still unscreened
     while unseen.any():
+        if left == 0:
+            order.extend(int(i) for i in np.flatnonzero(unseen))
+            break
         seen_rows = np.asarray(order)
         trained = model.train(matrix, seen_rows, labels[seen_rows])
         candidates = np.flatnonzero(unseen)
@@ -129,6 +138,7 @@ def replay(
             )
         order.append(nxt)
         unseen[nxt] = False
+        left -= int(labels[nxt])
     return np.asarray(order)
 
 
