@@ -40,20 +40,12 @@ from extraction.serializers import (
     StudyUnlinkSerializer,
     SuggestionSerializer,
 )
-from reviews.access import require_role, review_for_user, scoped_get
-from reviews.models import Review
+from reviews.access import require_role, scoped_get
+from reviews.api import ReviewScoped
 
 
-class _ExtractionAPI:
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
-
-    def require(self, action: str) -> Review:
-        review = self.get_review()
-        require_role(user=self.request.user, review=review, roles=STUDY_ROLES, action=action)
-        return review
+class _ExtractionAPI(ReviewScoped):
+    roles = tuple(STUDY_ROLES)
 
     def get_study(self, pk) -> Study:
         return scoped_get(selectors.studies_of(self.get_review()), review=self.get_review(), pk=pk)

@@ -20,7 +20,7 @@ from reviews.access import (
     sees_job_details,
 )
 from reviews.constants import Role
-from reviews.models import Membership
+from reviews.models import Membership, Review
 from reviews.serializers import (
     AuditEventSerializer,
     JobCreateSerializer,
@@ -80,17 +80,32 @@ class ReviewViewSet(
         return super().update(request, *args, **kwargs)
 
 
-class ReviewScopedViewSet(viewsets.GenericViewSet):
+class ReviewScoped:
+    """For the API views under ``api/reviews/<slug>/``: the review, resolved once per request
+    (a 404 for anyone who is not a member), and :meth:`require` for the roles a view's writes
+    need (``roles``, set by each app's base view). Every app's API builds on this one."""
+
+    #: The roles :meth:`require` asks for.
+    roles: tuple[str, ...] = ()
+
+    def get_review(self) -> Review:
+        if not hasattr(self, "_review"):
+            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return self._review
+
+    def require(self, action: str) -> Review:
+        """The review, if the user holds one of ``roles`` in it (else 403, naming ``action``)."""
+        review = self.get_review()
+        require_role(user=self.request.user, review=review, roles=self.roles, action=action)
+        return review
+
+
+class ReviewScopedViewSet(ReviewScoped, viewsets.GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Resolve the review before parsing or validating anything: an outsider must get the
         # same 404 whatever they send, never a validation error that shows the review exists.
         self.get_review()
-
-    def get_review(self):
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
 
 
 class MembershipViewSet(

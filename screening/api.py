@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 from core.pagination import LimitOffsetPagination
 from core.schema import AutoSchema
 from core.text import is_digits
-from reviews.access import has_role, require_role, review_for_user, scoped_get
+from reviews.access import has_role, review_for_user, scoped_get
+from reviews.api import ReviewScoped
 from reviews.constants import Role
 from reviews.models import Review
 from screening import selectors, services
@@ -331,16 +332,11 @@ class AgreementAPI(_StageAPI):
 LEAD_ONLY = [Role.LEAD]
 
 
-class _ReviewAPI(APIView):
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
+class _ReviewAPI(ReviewScoped, APIView):
+    roles = tuple(LEAD_ONLY)
 
     def require_lead(self, action: str) -> Review:
-        review = self.get_review()
-        require_role(user=self.request.user, review=review, roles=LEAD_ONLY, action=action)
-        return review
+        return self.require(action)
 
     def get_reason(self, pk) -> ExclusionReason:
         return scoped_get(ExclusionReason.objects.all(), review=self.get_review(), pk=pk)

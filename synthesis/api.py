@@ -20,7 +20,8 @@ from core import job_display
 from core.api_files import FileAnswerMixin
 from core.models import Job
 from core.pagination import page_parameters, page_serializer, paginated
-from reviews.access import require_role, review_for_user, scoped_get
+from reviews.access import scoped_get
+from reviews.api import ReviewScoped
 from reviews.models import Review
 from synthesis import exports, selectors, services
 from synthesis.constants import ANALYSIS_ROLES, FIGURE_FORMATS, FIGURE_KINDS, JOB_KIND
@@ -34,16 +35,8 @@ from synthesis.serializers import (
 )
 
 
-class _SynthesisAPI:
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
-
-    def require(self, action: str) -> Review:
-        review = self.get_review()
-        require_role(user=self.request.user, review=review, roles=ANALYSIS_ROLES, action=action)
-        return review
+class _SynthesisAPI(ReviewScoped):
+    roles = tuple(ANALYSIS_ROLES)
 
     def get_analysis(self, pk) -> Analysis:
         return scoped_get(selectors.analyses_of(self.get_review()), review=self.get_review(), pk=pk)

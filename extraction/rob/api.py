@@ -25,8 +25,8 @@ from extraction.rob.serializers import (
     RobSettingsAnswerSerializer,
     RobSettingsSerializer,
 )
-from reviews.access import PAGE_ROLES, require_role, review_for_user, scoped_get
-from reviews.models import Review
+from reviews.access import PAGE_ROLES, require_role, scoped_get
+from reviews.api import ReviewScoped
 
 OUTCOME = OpenApiParameter(
     "outcome",
@@ -58,12 +58,7 @@ def assessment_data(a) -> dict:
     }
 
 
-class _RobAPI:
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
-
+class _RobAPI(ReviewScoped):
     def get_study(self, pk) -> Study:
         return scoped_get(Study.objects.all(), review=self.get_review(), pk=pk)
 

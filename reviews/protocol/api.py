@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
-from reviews.access import require_role, review_for_user, scoped_get
+from reviews.access import scoped_get
+from reviews.api import ReviewScoped
 from reviews.constants import Role
 from reviews.models import Review
 from reviews.protocol import documents, selectors, services
@@ -30,21 +31,16 @@ from reviews.protocol.serializers import (
 )
 
 
-class _ProtocolAPI(APIView):
+class _ProtocolAPI(ReviewScoped, APIView):
+    roles = (Role.LEAD,)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # The review first: an outsider gets the same 404 whatever they send.
         self.get_review()
 
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
-
     def lead(self, action: str) -> Review:
-        review = self.get_review()
-        require_role(user=self.request.user, review=review, roles=[Role.LEAD], action=action)
-        return review
+        return self.require(action)
 
 
 class VersionListAPI(_ProtocolAPI, generics.ListAPIView):

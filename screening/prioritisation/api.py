@@ -10,7 +10,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews.access import require_role, review_for_user
+from reviews.access import require_role
+from reviews.api import ReviewScoped
 from reviews.constants import Role
 from reviews.models import Review
 from screening.prioritisation import services
@@ -95,11 +96,8 @@ def _ranking(review: Review) -> dict:
     }  # fmt: skip
 
 
-class _API(APIView):
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
+class _API(ReviewScoped, APIView):
+    pass
 
 
 class RankingAPI(_API):

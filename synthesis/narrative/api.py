@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
 from core.pagination import page_parameters, page_serializer, paginated
-from reviews.access import require_role, review_for_user, scoped_get
-from reviews.models import Review
+from reviews.access import scoped_get
+from reviews.api import ReviewScoped
 from synthesis.constants import ANALYSIS_ROLES
 from synthesis.narrative import exports, selectors, services
 from synthesis.narrative.models import NarrativeDirection, NarrativeSynthesis
@@ -35,16 +35,8 @@ from synthesis.narrative.serializers import (
 )
 
 
-class _NarrativeAPI:
-    def get_review(self) -> Review:
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
-
-    def require(self, action: str) -> Review:
-        review = self.get_review()
-        require_role(user=self.request.user, review=review, roles=ANALYSIS_ROLES, action=action)
-        return review
+class _NarrativeAPI(ReviewScoped):
+    roles = tuple(ANALYSIS_ROLES)
 
     def get_synthesis(self, pk) -> NarrativeSynthesis:
         review = self.get_review()

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_files import FileAnswerMixin
-from reviews.access import require_role, review_for_user, scoped_get
+from reviews.access import scoped_get
+from reviews.api import ReviewScoped
 from synthesis.constants import ANALYSIS_ROLES
 from synthesis.sof import exports, selectors, services
 from synthesis.sof.serializers import (
@@ -29,21 +30,11 @@ from synthesis.sof.serializers import (
 )
 
 
-class _SofAPI:
-    def get_review(self):
-        if not hasattr(self, "_review"):
-            self._review = review_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return self._review
+class _SofAPI(ReviewScoped):
+    roles = tuple(ANALYSIS_ROLES)
 
-    def require(self):
-        review = self.get_review()
-        require_role(
-            user=self.request.user,
-            review=review,
-            roles=ANALYSIS_ROLES,
-            action="edit the summary of findings",
-        )
-        return review
+    def require(self, action: str = "edit the summary of findings"):
+        return super().require(action)
 
     def get_row(self, pk):
         review = self.get_review()
