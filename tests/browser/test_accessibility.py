@@ -7,16 +7,22 @@ import json
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
+from demo.bcg import demo_bcg_build
 from demo.build import DEMO_PASSWORD, demo_build
+from extraction.models import Study
 from reviews import services
 from screening.models import ScreeningItem
+from synthesis.models import Analysis, AnalysisResult
+from synthesis.narrative.models import NarrativeSynthesis
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 R = "/reviews/demo"
+B = "/reviews/demo-bcg"
 
 #: (name, address, who looks at it). The lead sees every link and form; reviewer A screens.
 PAGES = [
@@ -51,6 +57,25 @@ PAGES = [
     ("protocol editor", f"{R}/protocol/edit/", "lead"),
     ("protocol versions compared", f"{R}/protocol/diff/", "reviewer_a"),
     ("differences from the protocol", f"{R}/protocol/deviations/", "lead"),
+    ("prioritisation and stopping", f"{R}/screening/prioritisation/", "lead"),
+    ("prioritisation and stopping (reviewer)", f"{R}/screening/prioritisation/", "reviewer_a"),
+    # The second demo review (real BCG trials): extraction, risk of bias and synthesis.
+    ("studies", f"{B}/extraction/studies/", "lead"),
+    ("a study", f"{B}/extraction/studies/{{study}}/", "lead"),
+    ("extraction form", f"{B}/extraction/form/", "lead"),
+    ("extraction compared", f"{B}/extraction/studies/{{study}}/compare/", "lead"),
+    ("data snapshots", f"{B}/extraction/snapshots/", "stats"),
+    ("risk of bias", f"{B}/extraction/rob/", "lead"),
+    ("risk-of-bias settings", f"{B}/extraction/rob/settings/", "lead"),
+    ("risk-of-bias assessment", f"{B}/extraction/rob/studies/{{study}}/assess/", "reviewer_a"),
+    ("risk of bias compared", f"{B}/extraction/rob/studies/{{study}}/compare/", "lead"),
+    ("risk-of-bias figures", f"{B}/extraction/rob/figures/", "reviewer_b"),
+    ("analyses", f"{B}/synthesis/", "stats"),
+    ("an analysis", f"{B}/synthesis/{{analysis}}/", "stats"),
+    ("an analysis's results", f"{B}/synthesis/results/{{result}}/", "reviewer_a"),
+    ("summary of findings", f"{B}/synthesis/sof/", "stats"),
+    ("narrative syntheses", f"{B}/synthesis/narrative/", "stats"),
+    ("a narrative synthesis", f"{B}/synthesis/narrative/{{narrative}}/", "lead"),
 ]
 
 
@@ -87,6 +112,15 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser, live
     )
     # The full-text stage has a record to show reviewer A (the demo leaves one to assess).
     assert ScreeningItem.objects.filter(record__review=review, stage="full_text").exists()
+    people = {u.username: u for u in get_user_model().objects.all()}
+    bcg = demo_bcg_build(people)
+    ids = {
+        "invitation": f"/accounts/invitations/{token}/",
+        "study": Study.objects.filter(review=bcg).order_by("pk").first().pk,
+        "analysis": Analysis.objects.filter(review=bcg).order_by("pk").first().pk,
+        "result": AnalysisResult.objects.filter(analysis__review=bcg).order_by("pk").first().pk,
+        "narrative": NarrativeSynthesis.objects.filter(review=bcg).order_by("pk").first().pk,
+    }
     contexts = {}
     found: dict[str, list[dict]] = {}
     try:
@@ -97,7 +131,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser, live
                     log_in(contexts[who], who)
             page = contexts[who].new_page()
             page.set_default_timeout(15_000)
-            response = page.goto(url.format(invitation=f"/accounts/invitations/{token}/"))
+            response = page.goto(url.format(**ids))
             assert response.status == 200, (name, url, response.status)
             page.wait_for_load_state("networkidle")
             violations = axe_violations(page)
