@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from demo.bcg import demo_bcg_build
 from demo.build import DEMO_PASSWORD, demo_build
+from demo.ranking import demo_ranking_build
 from extraction.models import Study
 from reviews import services
 from screening.models import ScreeningItem
@@ -23,6 +24,7 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 R = "/reviews/demo"
 B = "/reviews/demo-bcg"
+K = "/reviews/demo-ranking"
 
 #: (name, address, who looks at it). The lead sees every link and form; reviewer A screens.
 PAGES = [
@@ -59,6 +61,9 @@ PAGES = [
     ("differences from the protocol", f"{R}/protocol/deviations/", "lead"),
     ("prioritisation and stopping", f"{R}/screening/prioritisation/", "lead"),
     ("prioritisation and stopping (reviewer)", f"{R}/screening/prioritisation/", "reviewer_a"),
+    # The third: screening under way in a ranked queue.
+    ("ranked queue, screen", f"{K}/screening/title-abstract/screen/", "reviewer_a"),
+    ("ranked queue, prioritisation", f"{K}/screening/prioritisation/", "lead"),
     # The second demo review (real BCG trials): extraction, risk of bias and synthesis.
     ("studies", f"{B}/extraction/studies/", "lead"),
     ("a study", f"{B}/extraction/studies/{{study}}/", "lead"),
@@ -114,6 +119,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser, live
     assert ScreeningItem.objects.filter(record__review=review, stage="full_text").exists()
     people = {u.username: u for u in get_user_model().objects.all()}
     bcg = demo_bcg_build(people)
+    demo_ranking_build(people)
     ids = {
         "invitation": f"/accounts/invitations/{token}/",
         "study": Study.objects.filter(review=bcg).order_by("pk").first().pk,
