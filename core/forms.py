@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
@@ -11,6 +15,7 @@ from django.core.exceptions import ValidationError
 from core import ratelimit
 
 User = get_user_model()
+T = TypeVar("T")
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -20,6 +25,36 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def messages_of(exc: ValidationError, *, with_fields: bool = False) -> list[str]:
+    """A service's ValidationError as a list of messages for a page (``with_fields``: each
+    field's message after the field's name)."""
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [
+        f"{field}: {m}" if with_fields and field != "__all__" else m
+        for field, msgs in exc.message_dict.items()
+        for m in msgs
+    ]
+
+
+def refuse(request, exc: ValidationError, *, with_fields: bool = False) -> None:
+    """Each message of a service's ValidationError as an error message of the next page."""
+    for message in messages_of(exc, with_fields=with_fields):
+        messages.error(request, message)
+
+
+def submit(form: forms.Form, save: Callable[[dict], T]) -> T | None:
+    """A valid form's ``data_for_service()`` through ``save`` (a service call); the service's
+    ValidationError back on the form (:func:`apply_errors`). What ``save`` returns, or None."""
+    if not form.is_valid():
+        return None
+    try:
+        return save(form.data_for_service())
+    except ValidationError as exc:
+        apply_errors(form, exc)
+    return None
 
 
 class SignupForm(UserCreationForm):

@@ -13,21 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.forms import messages_of, refuse
 from extraction import selectors, services
 from extraction.constants import STUDY_ROLES
 from extraction.models import Study
 from reviews.access import has_role, review_for_user, scoped_get
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in _messages_of(exc):
-        messages.error(request, message)
 
 
 @login_required
@@ -59,7 +49,7 @@ def study_create(request, slug: str):
             basis=request.POST.get("basis", ""),
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
         return redirect("extraction:studies", slug=review.slug)
     messages.success(request, f"Study {study.label} created.")
     return redirect("extraction:studies", slug=review.slug)
@@ -80,7 +70,7 @@ def study(request, slug: str, pk: int):
                 notes=request.POST.get("notes"),
             )
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         else:
             messages.success(request, "Study saved.")
         return redirect("extraction:study", slug=review.slug, pk=obj.pk)
@@ -113,7 +103,7 @@ def study_link(request, slug: str, pk: int):
             basis=request.POST.get("basis", ""),
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
     else:
         messages.success(request, f"Linked to {obj.label}.")
     if request.POST.get("next") == "studies":
@@ -131,7 +121,7 @@ def study_unlink(request, slug: str, pk: int):
             actor=request.user, review=review, study=obj, record=request.POST.get("record")
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
         return redirect("extraction:study", slug=review.slug, pk=obj.pk)
     if left is None:
         messages.success(request, "The study had no other report and was deleted.")
@@ -217,7 +207,7 @@ def form(request, slug: str):
             else:
                 messages.error(request, "Choose what to do: template, add, remove or publish.")
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         return redirect("extraction:form", slug=review.slug)
     current = selectors.form_of(review)
     latest = selectors.latest_version(review)
@@ -274,7 +264,7 @@ def extract(request, slug: str, pk: int):
                 values=_values_from_post(request, schema),
             )
         except ValidationError as exc:
-            error = " ".join(_messages_of(exc))
+            error = " ".join(messages_of(exc))
         if request.headers.get("HX-Request"):
             problems = forms.cross_checks(saved.values) if saved else {}
             status = 200 if saved else 400
@@ -319,7 +309,7 @@ def extract_done(request, slug: str, pk: int):
     try:
         services.extraction_mark(actor=request.user, review=review, study=obj, done=done)
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
     else:
         messages.success(request, "Marked done." if done else "Reopened.")
     return redirect("extraction:extract", slug=review.slug, pk=obj.pk)
@@ -352,7 +342,7 @@ def compare(request, slug: str, pk: int):
                 finish=bool(request.POST.get("finish")),
             )
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         else:
             messages.success(request, "Consensus saved.")
         return redirect("extraction:compare", slug=review.slug, pk=obj.pk)
@@ -413,7 +403,7 @@ def snapshots(request, slug: str):
         try:
             snap = services.snapshot_finalise(actor=request.user, review=review)
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         else:
             messages.success(request, f"Snapshot {snap.number} finalised ({snap.studies} studies).")
             return redirect("extraction:snapshot", slug=review.slug, pk=snap.pk)
@@ -549,7 +539,7 @@ def import_data(request, slug: str):
             actor=request.user, review=review, header=header, rows=table["rows"], mapping=mapping
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
         return redirect("extraction:import", slug=review.slug)
     context["report"] = report
     return render(request, "extraction/import.html", context)

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import apply_errors
+from core.forms import apply_errors, messages_of
 from core.htmx import is_htmx
 from core.text import is_digits
 from identification.rounds import record_rounds
@@ -40,12 +40,6 @@ def _url(review: Review, stage: str, name: str, **kwargs: Any) -> str:
     code = STAGE_CODES[Stage(stage)]
     return reverse(f"screening:{code}_{name}" if name else f"screening:{code}",
                    kwargs={"slug": review.slug, **kwargs})  # fmt: skip
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
 
 
 def _form_errors(form) -> list[str]:
@@ -232,7 +226,7 @@ def vote(request, slug: str, stage: str):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            errors = _messages_of(exc)
+            errors = messages_of(exc)
         else:
             if is_htmx(request):
                 nxt = services.assignment_next(
@@ -256,8 +250,8 @@ def undo(request, slug: str, stage: str):
         item = services.vote_undo(user=request.user, review=review, stage=stage)
     except ValidationError as exc:
         if is_htmx(request):
-            return _error_fragment(request, _messages_of(exc))
-        for error in _messages_of(exc):
+            return _error_fragment(request, messages_of(exc))
+        for error in messages_of(exc):
             messages.error(request, error)
         return redirect(_url(review, stage, "screen"))
     if is_htmx(request):
@@ -307,7 +301,7 @@ def resolve(request, slug: str, stage: str, pk: int):
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
-        for error in _messages_of(exc):
+        for error in messages_of(exc):
             messages.error(request, error)
     else:
         decision = "included" if form.cleaned_data["decision"] == "include" else "excluded"
@@ -376,7 +370,7 @@ def settings_page(request, slug: str):
 
 def _reason_done(request, review: Review, exc: ValidationError | None, ok: str):
     if exc is not None:
-        for error in _messages_of(exc):
+        for error in messages_of(exc):
             messages.error(request, error)
     else:
         messages.success(request, ok)

@@ -13,19 +13,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import job_display
-from core.forms import apply_errors
+from core.forms import refuse, submit
 from extraction import selectors as extraction
 from reviews.access import may_open, require_role, review_for_user, scoped_get
 from synthesis import exports, selectors, services
 from synthesis.constants import ANALYSIS_ROLES, FIGURE_FORMATS, FIGURE_KINDS
 from synthesis.forms import AnalysisForm, initial_of
 from synthesis.models import Analysis, AnalysisResult
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
 
 
 def _may_write(request, review) -> bool:
@@ -82,18 +76,15 @@ def _offer_dependent(form, latest, initial) -> list:
 
 def _save(request, review, form, analysis=None):
     """The form through the service; errors back on the form. The saved analysis or None."""
-    if not form.is_valid():
-        return None
-    try:
-        data = form.data_for_service()
+
+    def save(data):
         if analysis is None:
             return services.analysis_create(actor=request.user, review=review, data=data)
         return services.analysis_update(
             actor=request.user, review=review, analysis=analysis, data=data
         )
-    except ValidationError as exc:
-        apply_errors(form, exc)
-    return None
+
+    return submit(form, save)
 
 
 @login_required
@@ -178,8 +169,7 @@ def analysis_run(request, slug: str, pk: int):
     try:
         job = services.analysis_run(actor=request.user, review=review, analysis=analysis)
     except ValidationError as exc:
-        for m in _messages_of(exc):
-            messages.error(request, m)
+        refuse(request, exc)
         return redirect("synthesis:analysis", slug=review.slug, pk=analysis.pk)
     return redirect("synthesis:run", slug=review.slug, pk=job.pk)
 

@@ -15,21 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.forms import messages_of, refuse
 from extraction.models import Study
 from extraction.rob import exports, selectors, services
 from extraction.rob.models import RobTool
 from reviews.access import has_role, may_open, require_role, review_for_user, scoped_get
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in _messages_of(exc):
-        messages.error(request, message)
 
 
 def _outcome(request) -> str:
@@ -97,7 +87,7 @@ def settings_page(request, slug: str):
                 or request.POST.get("custom_high_text", ""),
             )
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         else:
             messages.success(request, "Risk-of-bias settings saved.")
         return redirect("extraction:rob_settings", slug=review.slug)
@@ -256,7 +246,7 @@ def assess(request, slug: str, pk: int):
                 **_posted(request, tool),
             )
         except ValidationError as exc:
-            error = " ".join(_messages_of(exc))
+            error = " ".join(messages_of(exc))
         if request.headers.get("HX-Request"):
             context = _assess_context(request, review, study, outcome, error)
             # 200 either way: htmx swaps only successful answers, and the fragment says "Not
@@ -291,7 +281,7 @@ def assess_done(request, slug: str, pk: int):
             actor=request.user, review=review, study=study, outcome=outcome, done=done
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        refuse(request, exc)
     else:
         messages.success(request, "Marked done." if done else "Reopened.")
     return redirect(
@@ -337,7 +327,7 @@ def compare(request, slug: str, pk: int):
                 finish=bool(request.POST.get("finish")),
             )
         except ValidationError as exc:
-            _refused(request, exc)
+            refuse(request, exc)
         else:
             messages.success(request, "Consensus saved.")
         return redirect(

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from core.forms import messages_of
 from core.htmx import is_htmx
 from core.text import is_digits
 from reviews.access import review_for_user, scoped_get
@@ -23,7 +24,7 @@ from screening.fulltext import services as fulltext
 from screening.fulltext.forms import NotRetrievedForm, ReportLinkForm, ReportUploadForm
 from screening.fulltext.selectors import report_of
 from screening.models import ScreeningItem
-from screening.views import _error_fragment, _form_errors, _fragment, _messages_of, _url
+from screening.views import _error_fragment, _form_errors, _fragment, _url
 
 
 def _ft_item(review: Review, pk) -> ScreeningItem:
@@ -70,7 +71,7 @@ def report_attach(request, slug: str, pk: int):
                 user=request.user, review=review, item=item, url=link.cleaned_data["url"]
             )
     except ValidationError as exc:
-        errors = _messages_of(exc)
+        errors = messages_of(exc)
     return _after_report(request, review, item, errors)
 
 
@@ -88,7 +89,7 @@ def report_not_retrieved(request, slug: str, pk: int):
             user=request.user, review=review, item=item, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
-        errors = _messages_of(exc)
+        errors = messages_of(exc)
     if is_htmx(request) and not errors:
         # The record is done with; show the next one, never the one already preloaded.
         upcoming = request.POST.get("upcoming", "")

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core.forms import apply_errors
+from core.forms import refuse, submit
 from extraction import selectors as extraction
 from reviews.access import may_open, require_role, review_for_user, scoped_get
 from synthesis.constants import ANALYSIS_ROLES
@@ -21,14 +21,6 @@ from synthesis.narrative import exports, selectors, services
 from synthesis.narrative.forms import NarrativeForm, initial_of
 from synthesis.narrative.models import DIRECTION_CHOICES, NarrativeSynthesis
 from synthesis.selectors import study_fields
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [
-            f"{k}: {m}" if k != "__all__" else m for k, v in exc.message_dict.items() for m in v
-        ]
-    return list(exc.messages)
 
 
 def _may_write(request, review) -> bool:
@@ -62,18 +54,14 @@ def _form_for(review, data=None, initial=None, synthesis=None):
 
 
 def _save(request, review, form, synthesis=None):
-    if not form.is_valid():
-        return None
-    try:
-        data = form.data_for_service()
+    def save(data):
         if synthesis is None:
             return services.synthesis_create(actor=request.user, review=review, data=data)
         return services.synthesis_update(
             actor=request.user, review=review, synthesis=synthesis, data=data
         )
-    except ValidationError as exc:
-        apply_errors(form, exc)
-    return None
+
+    return submit(form, save)
 
 
 @login_required
@@ -191,8 +179,7 @@ def narrative_direction(request, slug: str, pk: int):
             actor=request.user, review=review, synthesis=synthesis, data=request.POST.dict()
         )
     except ValidationError as exc:
-        for m in _messages_of(exc):
-            messages.error(request, m)
+        refuse(request, exc, with_fields=True)
     else:
         messages.success(request, "Effect direction saved.")
     return redirect("synthesis:narrative", slug=review.slug, pk=synthesis.pk)
@@ -250,8 +237,7 @@ def narrative_domains(request, slug: str, pk: int):
                 data={n: request.POST.get(f"domain_{i}", "") for i, n in enumerate(names)},
             )
         except ValidationError as exc:
-            for m in _messages_of(exc):
-                messages.error(request, m)
+            refuse(request, exc, with_fields=True)
             return redirect("synthesis:narrative_domains", slug=review.slug, pk=synthesis.pk)
         messages.success(request, "Outcome domains saved.")
         return redirect("synthesis:narrative", slug=review.slug, pk=synthesis.pk)
@@ -285,8 +271,7 @@ def narrative_swim(request, slug: str, pk: int):
                 data={k: request.POST.get(f"item_{k}", "") for k in keys},
             )
         except ValidationError as exc:
-            for m in _messages_of(exc):
-                messages.error(request, m)
+            refuse(request, exc, with_fields=True)
         else:
             messages.success(request, "SWiM checklist saved.")
         return redirect("synthesis:narrative_swim", slug=review.slug, pk=synthesis.pk)
