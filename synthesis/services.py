@@ -71,7 +71,11 @@ _FIELD_KEYS = (
 )
 
 
-def _text(data: dict, key: str, errors: dict, *, max_length: int = 500, required=False) -> str:
+def text_field(
+    data: dict, key: str, errors: dict, *, max_length: int = 500, required: bool = False
+) -> str:
+    """``data[key]`` as clean text, or "" with the reason in ``errors[key]`` (synthesis's
+    definition checks: analyses, narrative syntheses)."""
     raw = data.get(key, "")
     if raw is None:
         raw = ""
@@ -154,10 +158,10 @@ def clean_definition(*, review: Review, data: dict) -> dict[str, Any]:
         raise ValidationError("Give the analysis as an object.")
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    out["name"] = _text(data, "name", errors, max_length=MAX_NAME, required=True)
-    out["outcome"] = _text(data, "outcome", errors, required=True)
+    out["name"] = text_field(data, "name", errors, max_length=MAX_NAME, required=True)
+    out["outcome"] = text_field(data, "outcome", errors, required=True)
     for key in ("timepoint", "arm1", "arm2"):
-        out[key] = _text(data, key, errors)
+        out[key] = text_field(data, key, errors)
     measure = data.get("measure") or ""
     if measure not in MEASURES:
         errors["measure"] = f"Choose one of {', '.join(m for m in MEASURES if m)}, or none."

@@ -27,6 +27,7 @@ from synthesis.narrative.models import (
     NarrativeDirection,
     NarrativeSynthesis,
 )
+from synthesis.services import text_field
 
 MAX_OUTCOMES = 30
 MAX_STUDIES = 2000
@@ -35,28 +36,14 @@ COMBINE = ("", "fisher", "stouffer")
 _VAR_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def _text(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False) -> str:
-    raw = data.get(key, "")
-    if raw is None:
-        raw = ""
-    if not isinstance(raw, str):
-        errors[key] = "Give text."
-        return ""
-    try:
-        return clean_input_text(raw, field=key, max_length=max_length, required=required)
-    except ValidationError as exc:
-        errors[key] = exc.message_dict[key][0]
-        return ""
-
-
 def clean_definition(*, review: Review, data: Any) -> dict[str, Any]:
     """A narrative synthesis's fields from ``data`` (a form's or the API's), checked."""
     if not isinstance(data, dict):
         raise ValidationError("Give the narrative synthesis as an object.")
     errors: dict[str, str] = {}
     out: dict[str, Any] = {
-        "name": _text(data, "name", errors, max_length=200, required=True),
-        "description": _text(data, "description", errors, max_length=20000),
+        "name": text_field(data, "name", errors, max_length=200, required=True),
+        "description": text_field(data, "description", errors, max_length=20000),
     }
     group_by = data.get("group_by") or ""
     if not isinstance(group_by, str) or len(group_by) > 100 or not set(group_by) <= _VAR_OK:
@@ -251,7 +238,7 @@ def direction_set(
             p_value = math.nan
         if not (math.isfinite(p_value) and 0 < p_value <= 1):
             errors["p_value"] = "Give a two-sided p-value above 0 and at most 1."
-    reason = _text(data, "reason", errors, max_length=5000, required=True)
+    reason = text_field(data, "reason", errors, max_length=5000, required=True)
     if not direction and p_value is None and "direction" not in errors and "p_value" not in errors:
         errors["direction"] = "Set a direction or enter a p-value (or clear the entry)."
     if errors:
@@ -297,7 +284,7 @@ def swim_save(*, actor, review: Review, synthesis: NarrativeSynthesis, data: Any
         if key not in keys:
             errors[str(key)[:20]] = "SWiM has items 1 to 9 only."
             continue
-        clean[key] = _text(data, key, errors, max_length=20000)
+        clean[key] = text_field(data, key, errors, max_length=20000)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
