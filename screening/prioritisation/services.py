@@ -484,9 +484,7 @@ class FeaturesState:
 def features_state(review: Review) -> FeaturesState:
     store = RankingFeatures.objects.filter(review=review).first()
     current = store is not None and store.analyser == features.ANALYSER
-    pending = Job.objects.filter(
-        review=review, kind=FEATURES_JOB, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-    ).exists()
+    pending = _job_pending(review, FEATURES_JOB)
     return FeaturesState(
         prepared=store.rows if current else 0,
         records=ScreeningItem.objects.primary(review).filter(stage=Stage.TITLE_ABSTRACT).count(),
@@ -507,10 +505,15 @@ def retrain_queue(*, review: Review, actor) -> Job | None:
         return None
 
 
-def retrain_pending(review: Review) -> bool:
+def _job_pending(review: Review, kind: str) -> bool:
+    """Whether a job of ``kind`` is queued or running for the review."""
     return Job.objects.filter(
-        review=review, kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        review=review, kind=kind, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
     ).exists()
+
+
+def retrain_pending(review: Review) -> bool:
+    return _job_pending(review, JOB_KIND)
 
 
 def retrain_due(review: Review) -> bool:
