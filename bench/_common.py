@@ -33,6 +33,29 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+#: The checkout's interpreter, for the child processes a bench starts.
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def django_env(db: str, **extra: str) -> dict[str, str]:
+    """The environment of a bench's Django child processes on the throwaway database ``db`` of
+    :data:`LOCAL_POSTGRES`: production-like settings, DEBUG off, jobs run eagerly (no broker),
+    quiet logs; ``extra`` adds or overrides variables."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"{LOCAL_POSTGRES}/{db}",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DEBUG="0",
+        SECRET_KEY="bench-" + "x" * 60,
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
 def cpu_model() -> str:
     """The CPU's model name as lscpu gives it (``platform.processor()`` is often empty)."""
     try:

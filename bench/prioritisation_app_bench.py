@@ -40,9 +40,7 @@ import statistics
 import subprocess
 import sys
 
-from _common import LOCAL_POSTGRES, ROOT, machine, psql
-
-PYTHON = ROOT / ".venv" / "bin" / "python"
+from _common import LOCAL_POSTGRES, PYTHON, ROOT, django_env, machine, psql
 
 SEED = r"""
 import hashlib, json, sys, time
@@ -130,21 +128,6 @@ print("RETRAIN", json.dumps({"cold": cold_s, "warm": warm_s, "cold_phases": cold
 """
 
 
-def _env(db: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"{LOCAL_POSTGRES}/{db}",
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DEBUG="0",
-        SECRET_KEY="bench-" + "x" * 60,
-        CELERY_TASK_ALWAYS_EAGER="1",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("CELERY_BROKER_URL", None)
-    return env
-
-
 def _child(script: str, args: list[str], env: dict, tag: str) -> dict:
     done = subprocess.run(
         [PYTHON, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True
@@ -180,7 +163,7 @@ def main() -> int:
     shared = str(ROOT.parent / "shared" / "data")
     for n in args.sizes:
         db = f"evident_prio_bench_{os.getpid()}_{n}"
-        env = _env(db)
+        env = django_env(db)
         psql(f"{LOCAL_POSTGRES}/postgres", f"CREATE DATABASE {db}")
         try:
             subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)

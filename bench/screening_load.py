@@ -53,9 +53,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import LOCAL_POSTGRES, ROOT, machine, psql
+from _common import LOCAL_POSTGRES, PYTHON, ROOT, django_env, machine, psql
 
-PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 PG = LOCAL_POSTGRES
 
@@ -110,22 +109,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _env(db: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"{PG}/{db}",
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DEBUG="0",
-        SECRET_KEY="bench-" + "x" * 60,
-        DATABASE_CONN_MAX_AGE="600",
-        CELERY_TASK_ALWAYS_EAGER="1",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("CELERY_BROKER_URL", None)
-    return env
 
 
 SEED = r"""
@@ -324,7 +307,7 @@ def main() -> int:
         print("psql is needed (PostgreSQL client)", file=sys.stderr)
         return 2
     db = f"evident_screening_bench_{os.getpid()}"
-    env = _env(db)
+    env = django_env(db, DATABASE_CONN_MAX_AGE="600")
     print(f"date: {dt.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine: {_machine()}")
     psql(f"{PG}/postgres", f"CREATE DATABASE {db}")
