@@ -27,18 +27,28 @@ def world():
     return Study.objects.create(review=review, label="Stein & Aronson 1953")
 
 
+def _change(page, selector: str, value: str) -> None:
+    """Choose ``value`` and wait for the form's htmx exchange to finish (the form swaps itself
+    with the server's answer), as a person waits for the page before the next answer. Choosing
+    the next answer while the old form is still on the page raced the swap (the answer landed
+    in the form being replaced) and failed the test now and then."""
+    with page.expect_response(lambda r: r.request.method == "POST" and "/assess/" in r.url):
+        page.locator(selector).select_option(value)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def test_answering_domain_1_shows_the_proposed_judgement(browser, live_server, world):
     context, page = signed_in(browser, live_server, "rob_a")
     page.goto(f"/reviews/bcg/extraction/rob/studies/{world.pk}/assess/")
     proposed = page.locator('[data-proposed="D1"]')
     assert "answer the questions" in proposed.inner_text()
-    page.locator("#a-D1-1\\.1").select_option("N")
-    page.locator("#a-D1-1\\.2").select_option("N")
-    page.locator("#a-D1-1\\.3").select_option("NI")
+    _change(page, "#a-D1-1\\.1", "N")
+    _change(page, "#a-D1-1\\.2", "N")
+    _change(page, "#a-D1-1\\.3", "NI")
     page.locator('[data-judgement="D1"]').get_by_text("High").wait_for()
     assert "High" in page.locator('[data-proposed="D1"]').inner_text()
     # An override without a justification: refused, the judgement stays.
-    page.locator("#j-D1").select_option("Low")
+    _change(page, "#j-D1", "Low")
     page.locator("[data-error]").get_by_text("needs a written justification").wait_for()
     assert RobAssessment.objects.get().domains["D1"]["judgement"] == "High"
     page.locator("#jj-D1").fill("Sealed envelopes, says the report.")
